@@ -1,0 +1,151 @@
+/**
+ * The only module that reads the process environment. Everything else receives a
+ * frozen `Config`. A bad value stops start-up with one line naming the variable.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+export const NODE_ROLES = ["all", "web", "worker"] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Mastodon's username rule, narrowed to lowercase: letters, digits, `_`, and `-` between them. */
+export const SLUG_PATTERN = /^[a-z0-9_]+(?:-[a-z0-9_]+)*$/;
+
+export interface Config {
+  readonly publicUrl: URL;
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string | null;
+  readonly dataDir: string;
+  readonly role: NodeRole;
+  readonly podSlug: string;
+  readonly podName: string;
+  readonly allowPrivateAddresses: boolean;
+  readonly logLevel: LogLevel;
+  readonly trustProxy: boolean | string;
+  readonly queue: {
+    readonly concurrency: number;
+    readonly leaseSeconds: number;
+    readonly pollSeconds: number;
+  };
+  readonly tokenTtlDays: number;
+  readonly adminSocket: string | null;
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+const boolean = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ["true", "false", "1", "0", "yes", "no"].includes(v), "must be true or false")
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be a whole number between ${min} and ${max}`);
+}
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), "must be an http(s) URL such as https://pod.example")
+  .transform((v) => new URL(v))
+  .refine((u) => (u.pathname === "/" || u.pathname === "") && !u.search && !u.hash, "must be an origin without a path, query or fragment");
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), "must be a postgres:// or postgresql:// URL");
+
+/** Each variable: its schema and its default (as the string the environment would hold). */
+const variables = {
+  HOST: { schema: z.string().trim().min(1, "must not be empty"), default: "127.0.0.1" },
+  PORT: { schema: integer(0, 65535), default: "3000" },
+  PUBLIC_URL: { schema: httpUrl, default: undefined },
+  DATABASE_URL: { schema: postgresUrl, default: undefined },
+  DATA_DIR: { schema: z.string().trim().min(1, "must not be empty"), default: "./data" },
+  NODE_ROLE: { schema: z.enum(NODE_ROLES, { error: `must be one of ${NODE_ROLES.join(", ")}` }), default: "all" },
+  POD_SLUG: {
+    schema: z
+      .string()
+      .trim()
+      .max(64, "must be at most 64 characters")
+      .regex(SLUG_PATTERN, "must be lowercase letters, digits and _, with - only between them (e.g. oak-street)"),
+    default: "commons",
+  },
+  POD_NAME: { schema: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"), default: "Our Commons" },
+  ALLOW_PRIVATE_ADDRESSES: { schema: boolean, default: "false" },
+  LOG_LEVEL: { schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }), default: "info" },
+  TRUST_PROXY: {
+    schema: z.string().trim().min(1).transform((v) => (v === "true" ? true : v === "false" ? false : v)),
+    default: "loopback",
+  },
+  QUEUE_CONCURRENCY: { schema: integer(1, 64), default: "4" },
+  QUEUE_LEASE_SECONDS: { schema: integer(1, 3600), default: "120" },
+  QUEUE_POLL_SECONDS: { schema: integer(1, 300), default: "5" },
+  TOKEN_TTL_DAYS: { schema: integer(1, 3650), default: "90" },
+  ADMIN_SOCKET: { schema: z.string().trim(), default: undefined },
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+function read<K extends keyof typeof variables>(env: Env, name: K): z.output<(typeof variables)[K]["schema"]> | undefined {
+  const spec = variables[name];
+  const raw = env[name] === undefined || env[name] === "" ? spec.default : env[name];
+  if (raw === undefined) return undefined;
+  const parsed = spec.schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(name, `${issue?.message ?? "is invalid"} (got ${JSON.stringify(raw)})`);
+  }
+  return parsed.data as z.output<(typeof variables)[K]["schema"]>;
+}
+
+/** Names of every variable the node reads, for docs and tests. */
+export const CONFIG_VARIABLES = Object.keys(variables);
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = read(env, "PORT")!;
+  const host = read(env, "HOST")!;
+  const publicUrl = read(env, "PUBLIC_URL") ?? new URL(`http://localhost:${port}`);
+  const dataDir = path.resolve(read(env, "DATA_DIR")!);
+  const databaseUrl = read(env, "DATABASE_URL") ?? null;
+  const adminSocket = read(env, "ADMIN_SOCKET");
+  return Object.freeze({
+    publicUrl,
+    host,
+    port,
+    databaseUrl,
+    dataDir,
+    role: read(env, "NODE_ROLE")!,
+    podSlug: read(env, "POD_SLUG")!,
+    podName: read(env, "POD_NAME")!,
+    allowPrivateAddresses: read(env, "ALLOW_PRIVATE_ADDRESSES")!,
+    logLevel: read(env, "LOG_LEVEL")!,
+    trustProxy: read(env, "TRUST_PROXY")!,
+    queue: Object.freeze({
+      concurrency: read(env, "QUEUE_CONCURRENCY")!,
+      leaseSeconds: read(env, "QUEUE_LEASE_SECONDS")!,
+      pollSeconds: read(env, "QUEUE_POLL_SECONDS")!,
+    }),
+    tokenTtlDays: read(env, "TOKEN_TTL_DAYS")!,
+    // The admin socket exists for the embedded database, where a second process
+    // may not open the data directory. "off" disables it.
+    adminSocket: adminSocket === "off" ? null : adminSocket ? path.resolve(adminSocket) : databaseUrl ? null : path.join(dataDir, "admin.sock"),
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * Kysely types for every table. Columns are snake_case as in SQL; repositories map rows
+ * to camelCase domain types. A test (tests/db/migrations.test.ts) checks this file
+ * against the migrated database so the two cannot drift apart.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** jsonb: read as parsed JSON, written as a JSON string (pg would turn JS arrays into SQL arrays). */
+type Json<T> = ColumnType<T, string, string>;
+/** bigint identity: pg returns int8 as a string. */
+type BigIdentity = ColumnType<string, never, never>;
+
+export interface PodsTable {
+  id: string;
+  slug: string;
+  name: string;
+  summary: Generated<string>;
+  icon_url: string | null;
+  manually_approves_followers: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PodKeysTable {
+  pod_id: string;
+  algorithm: "RSASSA-PKCS1-v1_5" | "Ed25519";
+  public_jwk: Json<JsonWebKey>;
+  private_jwk: Json<JsonWebKey>;
+  created_at: Timestamp;
+}
+
+export interface RemoteActorsTable {
+  iri: string;
+  handle: string | null;
+  name: string | null;
+  url: string | null;
+  inbox: string;
+  shared_inbox: string | null;
+  updated_at: Timestamp;
+}
+
+export type FollowerStatus = "pending" | "accepted";
+export interface FollowersTable {
+  pod_id: string;
+  actor_iri: string;
+  follow_iri: string;
+  status: FollowerStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type FollowingStatus = "pending" | "accepted" | "rejected";
+export interface FollowingTable {
+  pod_id: string;
+  actor_iri: string;
+  follow_iri: string;
+  status: FollowingStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OutboxEventsTable {
+  id: BigIdentity;
+  pod_id: string;
+  kind: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface NodeSecretsTable {
+  name: string;
+  value: Json<unknown>;
+  created_at: Timestamp;
+}
+
+export interface StewardTokensTable {
+  jti: string;
+  pod_id: string;
+  role: "steward";
+  label: string | null;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface FedifyKvTable {
+  key: string;
+  value: Json<unknown>;
+  expires_at: Timestamp | null;
+}
+
+export interface FedifyQueueTable {
+  id: BigIdentity;
+  message: Json<unknown>;
+  ordering_key: string | null;
+  available_at: Timestamp;
+  created_at: Timestamp;
+  lease_until: Timestamp | null;
+  leased_by: string | null;
+  attempts: Generated<number>;
+}
+
+export interface Database {
+  pods: PodsTable;
+  pod_keys: PodKeysTable;
+  remote_actors: RemoteActorsTable;
+  followers: FollowersTable;
+  following: FollowingTable;
+  outbox_events: OutboxEventsTable;
+  node_secrets: NodeSecretsTable;
+  steward_tokens: StewardTokensTable;
+  fedify_kv: FedifyKvTable;
+  fedify_queue: FedifyQueueTable;
+}
+
+export type PodRow = Selectable<PodsTable>;
+export type NewPodRow = Insertable<PodsTable>;
+export type PodRowUpdate = Updateable<PodsTable>;
+export type RemoteActorRow = Selectable<RemoteActorsTable>;
+export type FollowerRow = Selectable<FollowersTable>;
+export type FollowingRow = Selectable<FollowingTable>;
+export type StewardTokenRow = Selectable<StewardTokensTable>;
+export type OutboxEventRow = Selectable<OutboxEventsTable>;
