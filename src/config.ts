@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { SLUG_PATTERN } from "./domain/pods.ts";
 
 export const NODE_ROLES = ["all", "web", "worker"] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
@@ -11,8 +12,6 @@ export type NodeRole = (typeof NODE_ROLES)[number];
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Mastodon's username rule, narrowed to lowercase: letters, digits, `_`, and `-` between them. */
-export const SLUG_PATTERN = /^[a-z0-9_]+(?:-[a-z0-9_]+)*$/;
 
 export interface Config {
   readonly publicUrl: URL;
@@ -126,13 +125,17 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(read(env, "DATA_DIR")!);
   const databaseUrl = read(env, "DATABASE_URL") ?? null;
   const adminSocket = read(env, "ADMIN_SOCKET");
+  const role = read(env, "NODE_ROLE")!;
+  if (role !== "all" && !databaseUrl) {
+    throw new ConfigError("NODE_ROLE", `${role} needs DATABASE_URL: the embedded database allows only one process, so use NODE_ROLE=all`);
+  }
   return Object.freeze({
     publicUrl,
     host,
     port,
     databaseUrl,
     dataDir,
-    role: read(env, "NODE_ROLE")!,
+    role,
     podSlug: read(env, "POD_SLUG")!,
     podName: read(env, "POD_NAME")!,
     allowPrivateAddresses: read(env, "ALLOW_PRIVATE_ADDRESSES")!,

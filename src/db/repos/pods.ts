@@ -1,0 +1,100 @@
+import type { Kysely } from "kysely";
+import type { Pod } from "../../domain/pods.ts";
+import type { KeyAlgorithm } from "../../lib/keys.ts";
+import type { Database, PodRow } from "../schema.ts";
+
+export function podFromRow(row: PodRow): Pod {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    summary: row.summary,
+    iconUrl: row.icon_url,
+    manuallyApprovesFollowers: row.manually_approves_followers,
+    createdAt: row.created_at,
+  };
+}
+
+export async function getPodBySlug(db: Kysely<Database>, slug: string): Promise<Pod | null> {
+  const row = await db.selectFrom("pods").selectAll().where("slug", "=", slug).executeTakeFirst();
+  return row ? podFromRow(row) : null;
+}
+
+export async function getPodById(db: Kysely<Database>, id: string): Promise<Pod | null> {
+  const row = await db.selectFrom("pods").selectAll().where("id", "=", id).executeTakeFirst();
+  return row ? podFromRow(row) : null;
+}
+
+export async function listPods(db: Kysely<Database>): Promise<Pod[]> {
+  const rows = await db.selectFrom("pods").selectAll().orderBy("created_at").orderBy("slug").execute();
+  return rows.map(podFromRow);
+}
+
+export async function countPods(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom("pods").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function insertPod(db: Kysely<Database>, pod: Pod): Promise<void> {
+  await db
+    .insertInto("pods")
+    .values({
+      id: pod.id,
+      slug: pod.slug,
+      name: pod.name,
+      summary: pod.summary,
+      icon_url: pod.iconUrl,
+      manually_approves_followers: pod.manuallyApprovesFollowers,
+      created_at: pod.createdAt,
+      updated_at: pod.createdAt,
+    })
+    .execute();
+}
+
+export async function updatePodProfile(
+  db: Kysely<Database>,
+  id: string,
+  patch: Partial<Pick<Pod, "name" | "summary" | "iconUrl" | "manuallyApprovesFollowers">>,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable("pods")
+    .set({
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.summary !== undefined && { summary: patch.summary }),
+      ...(patch.iconUrl !== undefined && { icon_url: patch.iconUrl }),
+      ...(patch.manuallyApprovesFollowers !== undefined && { manually_approves_followers: patch.manuallyApprovesFollowers }),
+      updated_at: now,
+    })
+    .where("id", "=", id)
+    .execute();
+}
+
+export interface StoredKeyPair {
+  algorithm: KeyAlgorithm;
+  publicJwk: JsonWebKey;
+  privateJwk: JsonWebKey;
+}
+
+export async function insertPodKeys(db: Kysely<Database>, podId: string, keys: StoredKeyPair[]): Promise<void> {
+  await db
+    .insertInto("pod_keys")
+    .values(
+      keys.map((k) => ({
+        pod_id: podId,
+        algorithm: k.algorithm,
+        public_jwk: JSON.stringify(k.publicJwk),
+        private_jwk: JSON.stringify(k.privateJwk),
+      })),
+    )
+    .execute();
+}
+
+/** Key pairs in a stable order: RSA first (Fedify names it `#main-key`), then Ed25519. */
+export async function listPodKeys(db: Kysely<Database>, podId: string): Promise<StoredKeyPair[]> {
+  const rows = await db.selectFrom("pod_keys").selectAll().where("pod_id", "=", podId).execute();
+  const order = { "RSASSA-PKCS1-v1_5": 0, Ed25519: 1 } as const;
+  return rows
+    .sort((a, b) => order[a.algorithm] - order[b.algorithm])
+    .map((r) => ({ algorithm: r.algorithm, publicJwk: r.public_jwk, privateJwk: r.private_jwk }));
+}

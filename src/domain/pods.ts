@@ -1,0 +1,53 @@
+/**
+ * Pod identity rules. A pod's slug becomes its fediverse username (`@slug@host`), so it
+ * must be a valid Mastodon username; we narrow it to lowercase so handles never differ
+ * only by case.
+ */
+import { z } from "zod";
+import { invalid } from "./errors.ts";
+
+export const SLUG_PATTERN = /^[a-z0-9_]+(?:-[a-z0-9_]+)*$/;
+export const SLUG_MAX = 64;
+
+export const podSlugSchema = z
+  .string()
+  .min(1, "slug must not be empty")
+  .max(SLUG_MAX, `slug must be at most ${SLUG_MAX} characters`)
+  .regex(SLUG_PATTERN, "slug must be lowercase letters, digits and _, with - only between them (e.g. oak-street)");
+
+export const podProfileSchema = z.object({
+  name: z.string().trim().min(1, "name must not be empty").max(200, "name must be at most 200 characters"),
+  summary: z.string().trim().max(2000, "summary must be at most 2000 characters").default(""),
+  iconUrl: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), "iconUrl must be an http(s) URL")
+    .nullable()
+    .default(null),
+  manuallyApprovesFollowers: z.boolean().default(false),
+});
+
+export const newPodSchema = podProfileSchema.extend({ slug: podSlugSchema });
+export type NewPod = z.output<typeof newPodSchema>;
+
+export interface Pod {
+  id: string;
+  slug: string;
+  name: string;
+  summary: string;
+  iconUrl: string | null;
+  manuallyApprovesFollowers: boolean;
+  createdAt: Date;
+}
+
+/** Parse with zod and turn the first problem into a DomainError naming the field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, code = "VALIDATION_FAILED"): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ field: i.path.join(".") || "(root)", message: i.message }));
+  const first = issues[0]!;
+  throw invalid(code, first.field === "(root)" ? first.message : `${first.field}: ${first.message}`, { issues });
+}
+
+export function assertValidSlug(slug: string): string {
+  return parseOrThrow(podSlugSchema, slug, "INVALID_SLUG");
+}

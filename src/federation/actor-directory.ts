@@ -1,0 +1,39 @@
+/**
+ * Resolves remote actors (by handle through WebFinger, or by URL), fetching as one of
+ * our pods so servers in authorized-fetch mode answer.
+ */
+import { invalid, unavailable } from "../domain/errors.ts";
+import type { ActorDirectory, RemoteActorInfo, ServiceDeps } from "../services/ports.ts";
+import type { HyphaeFederation } from "./federation.ts";
+import { actorToRemoteActorInfo, objectToActor } from "./mappers.ts";
+
+export class FederationActorDirectory implements ActorDirectory {
+  #federation: HyphaeFederation | null = null;
+  #deps: ServiceDeps | null = null;
+
+  attach(federation: HyphaeFederation, deps: ServiceDeps): void {
+    this.#federation = federation;
+    this.#deps = deps;
+  }
+
+  async resolve(podSlug: string, handleOrIri: string): Promise<RemoteActorInfo> {
+    if (!this.#federation || !this.#deps) throw unavailable("FEDERATION_UNAVAILABLE", "Federation is not started");
+    const ctx = this.#federation.createContext(this.#deps.config.publicUrl, this.#deps);
+    const query = handleOrIri.trim();
+    if (!/^https?:\/\//.test(query) && !/^@?[^@\s]+@[^@\s]+$/.test(query)) {
+      throw invalid("INVALID_TARGET", `Not a handle (@name@host) or an actor URL: ${query}`);
+    }
+    let object;
+    try {
+      const documentLoader = await ctx.getDocumentLoader({ identifier: podSlug });
+      object = await ctx.lookupObject(query, { documentLoader });
+    } catch (error) {
+      throw unavailable("REMOTE_LOOKUP_FAILED", `Could not look up ${query}: ${String(error)}`);
+    }
+    const actor = objectToActor(object);
+    const info = actor && actorToRemoteActorInfo(actor);
+    if (!info) throw invalid("NOT_AN_ACTOR", `${query} did not resolve to an actor with an inbox`);
+    if (!/^https?:\/\//.test(query)) info.handle = `@${query.replace(/^@/, "")}`;
+    return info;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Builds the Fedify federation: the pod actors, their collections and inbox listeners.
+ * Context data is the services' dependency bundle, so handlers call services directly.
+ */
+import {
+  createFederation,
+  importJwk,
+  type Federation,
+  type KvStore,
+  type MessageQueue,
+} from "@fedify/fedify";
+import { Endpoints, Group, Image } from "@fedify/vocab";
+import type { Config } from "../config.ts";
+import { listPodKeys } from "../db/repos/pods.ts";
+import { textToHtml } from "../lib/html.ts";
+import type { ServiceDeps } from "../services/ports.ts";
+import { findPod } from "../services/pods.ts";
+import { registerCollections } from "./collections.ts";
+import { registerFollowListeners } from "./inbox/follows.ts";
+import { dateToInstant } from "./temporal.ts";
+import { PATHS, podProfileUrl } from "./uris.ts";
+
+export type HyphaeFederation = Federation<ServiceDeps>;
+
+export interface FederationOptions {
+  config: Config;
+  kv: KvStore;
+  queue: MessageQueue;
+}
+
+export function createHyphaeFederation(options: FederationOptions): HyphaeFederation {
+  const { config } = options;
+  const federation = createFederation<ServiceDeps>({
+    kv: options.kv,
+    queue: options.queue,
+    // Processes start the queue themselves (web never does, worker and all do).
+    manuallyStartQueue: true,
+    origin: config.publicUrl.origin,
+    allowPrivateAddress: config.allowPrivateAddresses,
+    userAgent: undefined,
+  });
+  registerActors(federation);
+  registerCollections(federation);
+  registerFollowListeners(federation);
+  return federation;
+}
+
+/** Imported signing keys per pod id; keys never change once made, so this never goes stale. */
+const keyCache = new Map<string, Promise<CryptoKeyPair[]>>();
+
+async function loadKeyPairs(deps: ServiceDeps, podId: string): Promise<CryptoKeyPair[]> {
+  let pairs = keyCache.get(podId);
+  if (!pairs) {
+    pairs = (async () => {
+      const stored = await listPodKeys(deps.db, podId);
+      return Promise.all(
+        stored.map(async (k) => ({
+          privateKey: await importJwk(k.privateJwk, "private"),
+          publicKey: await importJwk(k.publicJwk, "public"),
+        })),
+      );
+    })();
+    pairs.catch(() => keyCache.delete(podId));
+    keyCache.set(podId, pairs);
+  }
+  return pairs;
+}
+
+function registerActors(federation: HyphaeFederation): void {
+  federation
+    .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
+      const pod = await findPod(ctx.data, identifier);
+      if (!pod) return null;
+      const keys = await ctx.getActorKeyPairs(identifier);
+      return new Group({
+        id: ctx.getActorUri(identifier),
+        preferredUsername: pod.slug,
+        name: pod.name,
+        summary: pod.summary ? textToHtml(pod.summary) : null,
+        url: podProfileUrl(new URL(ctx.origin), pod.slug),
+        icon: pod.iconUrl ? new Image({ url: new URL(pod.iconUrl) }) : null,
+        inbox: ctx.getInboxUri(identifier),
+        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+        outbox: ctx.getOutboxUri(identifier),
+        followers: ctx.getFollowersUri(identifier),
+        following: ctx.getFollowingUri(identifier),
+        featured: ctx.getFeaturedUri(identifier),
+        manuallyApprovesFollowers: pod.manuallyApprovesFollowers,
+        discoverable: true,
+        indexable: true,
+        published: dateToInstant(pod.createdAt),
+        publicKey: keys[0]?.cryptographicKey ?? null,
+        assertionMethods: keys.filter((k) => k.privateKey.algorithm.name === "Ed25519").map((k) => k.multikey),
+      });
+    })
+    .setKeyPairsDispatcher(async (ctx, identifier) => {
+      const pod = await findPod(ctx.data, identifier);
+      return pod ? loadKeyPairs(ctx.data, pod.id) : [];
+    })
+    // WebFinger: handles are matched case-insensitively; slugs are lowercase.
+    .mapHandle((_ctx, username) => username.toLowerCase());
+}

@@ -1,0 +1,30 @@
+/**
+ * Every ActivityPub path and IRI the node publishes, in one place. Actor and object ids
+ * are also the URLs of their HTML pages (content negotiation on the same URL).
+ */
+export const PATHS = {
+  actor: "/pods/{identifier}",
+  inbox: "/pods/{identifier}/inbox",
+  sharedInbox: "/inbox",
+  outbox: "/pods/{identifier}/outbox",
+  followers: "/pods/{identifier}/followers",
+  following: "/pods/{identifier}/following",
+  featured: "/pods/{identifier}/featured",
+} as const;
+
+export const podActorUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}`, origin);
+/** The short profile URL (`/@slug`), which shows the same HTML page. */
+export const podProfileUrl = (origin: URL, slug: string) => new URL(`/@${slug}`, origin);
+export const podFollowUrl = (origin: URL, slug: string, id: string) => new URL(`/pods/${slug}/follows/${id}`, origin);
+/** Ids of activities that answer or undo something: fragment ids on the actor, never reused. */
+export const podActivityUrl = (origin: URL, slug: string, kind: string, id: string) =>
+  new URL(`/pods/${slug}#${kind}/${id}`, origin);
+
+/** `/pods/<slug>/follows/<id>` → slug, for matching answers to our Follows. */
+export function slugFromFollowUrl(origin: URL, iri: string | URL | null | undefined): string | null {
+  if (!iri) return null;
+  const url = new URL(iri);
+  if (url.origin !== origin.origin) return null;
+  const m = /^\/pods\/([^/]+)\/follows\/[^/]+$/.exec(url.pathname);
+  return m ? decodeURIComponent(m[1]!) : null;
+}

@@ -1,0 +1,123 @@
+/**
+ * A tiny route helper for the steward API: each route declares zod schemas for its
+ * params, query, body and response. Input is validated with zod (errors name the field);
+ * the same schemas produce the OpenAPI description.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { parseOrThrow } from "../../domain/pods.ts";
+import type { TokenPrincipal } from "../../services/tokens.ts";
+
+type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+
+export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
+  method: Method;
+  url: string;
+  summary: string;
+  auth: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  response: R;
+  status?: number;
+  handler: (input: {
+    params: z.output<P>;
+    query: z.output<Q>;
+    body: z.output<B>;
+    principal: TokenPrincipal | null;
+    request: FastifyRequest;
+  }) => Promise<z.input<R>>;
+}
+
+export type AnyRouteSpec = RouteSpec<z.ZodType, z.ZodType, z.ZodType, z.ZodType>;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: TokenPrincipal | null;
+  }
+}
+
+export class RouteTable {
+  readonly specs: AnyRouteSpec[] = [];
+  readonly prefix: string;
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  add<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(spec: RouteSpec<P, Q, B, R>): void {
+    this.specs.push(spec as unknown as AnyRouteSpec);
+  }
+
+  register(app: FastifyInstance): void {
+    for (const spec of this.specs) {
+      app.route({
+        method: spec.method,
+        url: spec.url,
+        config: { auth: spec.auth },
+        handler: async (request, reply) => {
+          const params = spec.params ? parseOrThrow(spec.params, request.params) : {};
+          const query = spec.query ? parseOrThrow(spec.query, request.query ?? {}) : {};
+          const body = spec.body ? parseOrThrow(spec.body, request.body ?? {}) : undefined;
+          const result = await spec.handler({ params, query, body, principal: request.principal, request });
+          reply.code(spec.status ?? 200);
+          return result;
+        },
+      });
+    }
+  }
+
+  openApi(info: { title: string; version: string; description: string }): Record<string, unknown> {
+    const paths: Record<string, Record<string, unknown>> = {};
+    const schema = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, unrepresentable: "any" });
+    for (const spec of this.specs) {
+      const path = (this.prefix + spec.url).replace(/:(\w+)/g, "{$1}");
+      const parameters: unknown[] = [];
+      for (const [where, s] of [["path", spec.params], ["query", spec.query]] as const) {
+        if (!s) continue;
+        const js = schema(s, "input") as { properties?: Record<string, unknown>; required?: string[] };
+        for (const [name, prop] of Object.entries(js.properties ?? {})) {
+          parameters.push({ name, in: where, required: where === "path" || (js.required ?? []).includes(name), schema: prop });
+        }
+      }
+      const operation: Record<string, unknown> = {
+        summary: spec.summary,
+        parameters,
+        responses: {
+          [String(spec.status ?? 200)]: { description: "Success", content: { "application/json": { schema: schema(spec.response, "output") } } },
+          ...(spec.body || spec.params || spec.query ? { "400": { $ref: "#/components/responses/Error" } } : {}),
+          ...(spec.auth
+            ? { "401": { $ref: "#/components/responses/Error" }, "403": { $ref: "#/components/responses/Error" } }
+            : {}),
+        },
+        ...(spec.auth ? { security: [{ stewardToken: [] }] } : { security: [] }),
+      };
+      if (spec.body) {
+        operation.requestBody = { required: true, content: { "application/json": { schema: schema(spec.body, "input") } } };
+      }
+      paths[path] = { ...paths[path], [spec.method.toLowerCase()]: operation };
+    }
+    return {
+      openapi: "3.1.0",
+      info,
+      servers: [{ url: this.prefix }],
+      paths,
+      components: {
+        securitySchemes: { stewardToken: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+        responses: {
+          Error: {
+            description: "An error with a stable code",
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["error", "message"],
+                  properties: { error: { type: "string" }, message: { type: "string" }, details: { type: "object" } },
+                },
+              },
+            },
+          },
+        },
+      },
+    };
+  }
+}

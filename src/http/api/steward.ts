@@ -1,0 +1,223 @@
+/**
+ * The steward JSON API, under /api/hyphae/v1. Every route except the OpenAPI document
+ * needs a steward token for the pod named in the URL (401 without a valid token, 403 for
+ * a token of another pod). Routes call the same services as the CLI and the inbox.
+ */
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { forbidden } from "../../domain/errors.ts";
+import { podSlugSchema } from "../../domain/pods.ts";
+import * as follows from "../../services/follows.ts";
+import * as pods from "../../services/pods.ts";
+import { podView, podViewSchema } from "../../services/views.ts";
+import { verifyToken } from "../../services/tokens.ts";
+import type { ServiceDeps } from "../../services/ports.ts";
+import { SOFTWARE_VERSION } from "../../lib/version.ts";
+import { RouteTable } from "./route.ts";
+
+export const STEWARD_API_PREFIX = "/api/hyphae/v1";
+
+const slugParams = z.object({ slug: podSlugSchema });
+const actorIri = z
+  .string()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), "actor must be an http(s) URL");
+const dateTime = z.iso.datetime();
+
+const followerSchema = z.object({
+  actor: z.string(),
+  handle: z.string().nullable(),
+  name: z.string().nullable(),
+  status: z.enum(["accepted", "pending"]),
+  since: dateTime,
+});
+const followingSchema = z.object({
+  actor: z.string(),
+  handle: z.string().nullable(),
+  name: z.string().nullable(),
+  status: z.enum(["pending", "accepted", "rejected"]),
+  since: dateTime,
+});
+
+export function stewardRoutes(deps: ServiceDeps): RouteTable {
+  const table = new RouteTable(STEWARD_API_PREFIX);
+
+  table.add({
+    method: "GET",
+    url: "/token",
+    summary: "Describe the token used for this request",
+    auth: true,
+    response: z.object({ jti: z.string(), pod: z.string(), role: z.string(), expiresAt: dateTime }),
+    handler: async ({ principal }) => ({
+      jti: principal!.jti,
+      pod: principal!.podSlug,
+      role: principal!.role,
+      expiresAt: principal!.expiresAt.toISOString(),
+    }),
+  });
+
+  table.add({
+    method: "GET",
+    url: "/pods/:slug",
+    summary: "Show the pod's profile, handle and counts",
+    auth: true,
+    params: slugParams,
+    response: podViewSchema,
+    handler: async ({ params }) => podView(deps, await pods.getPod(deps, params.slug)),
+  });
+
+  table.add({
+    method: "PATCH",
+    url: "/pods/:slug",
+    summary: "Change the pod's name, summary, icon or follower approval mode",
+    auth: true,
+    params: slugParams,
+    body: z
+      .object({
+        name: z.string(),
+        summary: z.string(),
+        iconUrl: z.string().nullable(),
+        manuallyApprovesFollowers: z.boolean(),
+      })
+      .partial()
+      .strict(),
+    response: podViewSchema,
+    handler: async ({ params, body }) => podView(deps, await pods.updatePod(deps, params.slug, body)),
+  });
+
+  table.add({
+    method: "GET",
+    url: "/pods/:slug/followers",
+    summary: "List followers (status=accepted) or pending follow requests (status=pending)",
+    auth: true,
+    params: slugParams,
+    query: z.object({ status: z.enum(["accepted", "pending"]).default("accepted") }),
+    response: z.object({ items: z.array(followerSchema) }),
+    handler: async ({ params, query }) => ({
+      items: (await follows.listFollowers(deps, params.slug, query.status)).map((f) => ({
+        actor: f.actorIri,
+        handle: f.handle,
+        name: f.name,
+        status: f.status,
+        since: f.createdAt.toISOString(),
+      })),
+    }),
+  });
+
+  table.add({
+    method: "POST",
+    url: "/pods/:slug/follow-requests/accept",
+    summary: "Accept a pending follow request",
+    auth: true,
+    params: slugParams,
+    body: z.object({ actor: actorIri }),
+    response: z.object({ actor: z.string(), status: z.literal("accepted") }),
+    handler: async ({ params, body }) => {
+      await follows.approveFollowRequest(deps, params.slug, body.actor);
+      return { actor: body.actor, status: "accepted" as const };
+    },
+  });
+
+  table.add({
+    method: "POST",
+    url: "/pods/:slug/follow-requests/reject",
+    summary: "Reject a pending follow request",
+    auth: true,
+    params: slugParams,
+    body: z.object({ actor: actorIri }),
+    response: z.object({ actor: z.string(), status: z.literal("rejected") }),
+    handler: async ({ params, body }) => {
+      await follows.rejectFollowRequest(deps, params.slug, body.actor);
+      return { actor: body.actor, status: "rejected" as const };
+    },
+  });
+
+  table.add({
+    method: "DELETE",
+    url: "/pods/:slug/followers",
+    summary: "Remove an accepted follower (they are sent a Reject)",
+    auth: true,
+    params: slugParams,
+    query: z.object({ actor: actorIri }),
+    response: z.object({ actor: z.string(), status: z.literal("removed") }),
+    handler: async ({ params, query }) => {
+      await follows.removeFollower(deps, params.slug, query.actor);
+      return { actor: query.actor, status: "removed" as const };
+    },
+  });
+
+  table.add({
+    method: "GET",
+    url: "/pods/:slug/following",
+    summary: "List the actors this pod follows, with the state of each follow",
+    auth: true,
+    params: slugParams,
+    response: z.object({ items: z.array(followingSchema) }),
+    handler: async ({ params }) => ({
+      items: (await follows.listFollowing(deps, params.slug)).map((f) => ({
+        actor: f.actorIri,
+        handle: f.handle,
+        name: f.name,
+        status: f.status,
+        since: f.createdAt.toISOString(),
+      })),
+    }),
+  });
+
+  table.add({
+    method: "POST",
+    url: "/pods/:slug/following",
+    summary: "Follow a remote actor by handle (@name@host) or actor URL",
+    auth: true,
+    params: slugParams,
+    body: z.object({ target: z.string().min(1, "target must not be empty").max(2048) }),
+    status: 202,
+    response: followingSchema,
+    handler: async ({ params, body }) => {
+      const f = await follows.requestFollow(deps, params.slug, body.target);
+      return { actor: f.actorIri, handle: f.handle, name: f.name, status: f.status, since: f.createdAt.toISOString() };
+    },
+  });
+
+  table.add({
+    method: "DELETE",
+    url: "/pods/:slug/following",
+    summary: "Stop following a remote actor (sends Undo(Follow))",
+    auth: true,
+    params: slugParams,
+    query: z.object({ target: z.string().min(1).max(2048) }),
+    response: z.object({ target: z.string(), status: z.literal("unfollowed") }),
+    handler: async ({ params, query }) => {
+      await follows.unfollow(deps, params.slug, query.target);
+      return { target: query.target, status: "unfollowed" as const };
+    },
+  });
+
+  return table;
+}
+
+export async function registerStewardApi(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
+  const table = stewardRoutes(deps);
+  const document = table.openApi({
+    title: "Hyphae steward API",
+    version: SOFTWARE_VERSION,
+    description: "Run a pod: profile, followers and follows. Authenticate with a steward token (hyphae token issue).",
+  });
+  await app.register(
+    async (api) => {
+      api.decorateRequest("principal", null);
+      api.addHook("preHandler", async (request) => {
+        if (!(request.routeOptions.config as { auth?: boolean }).auth) return;
+        const header = request.headers.authorization;
+        const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? (header ? "!" : null);
+        request.principal = await verifyToken(deps, token === "!" ? "malformed" : token);
+        const slug = (request.params as { slug?: string }).slug;
+        if (slug !== undefined && slug !== request.principal.podSlug) {
+          throw forbidden("TOKEN_WRONG_POD", `This token belongs to ${request.principal.podSlug}, not ${slug}`);
+        }
+      });
+      api.get("/openapi.json", async () => document);
+      table.register(api);
+    },
+    { prefix: STEWARD_API_PREFIX },
+  );
+}

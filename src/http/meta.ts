@@ -1,0 +1,70 @@
+/**
+ * Node-level endpoints: health for operators and NodeInfo 2.0 / 2.1 for the fediverse.
+ * NodeInfo is served here rather than through Fedify so both schema versions exist
+ * (Elk fetches /nodeinfo/2.0 at a fixed path; megalodon needs `metadata`).
+ */
+import { sql } from "kysely";
+import type { FastifyInstance } from "fastify";
+import { countPods } from "../db/repos/pods.ts";
+import { SOFTWARE_NAME, SOFTWARE_VERSION, SOURCE_URL } from "../lib/version.ts";
+import type { ServiceDeps } from "../services/ports.ts";
+
+export interface HealthSources {
+  deps: ServiceDeps;
+  databaseKind: string;
+  queueDepth(): Promise<{ queued: number; ready?: number; delayed?: number }>;
+  outboxPending(): Promise<number>;
+}
+
+export async function registerMeta(app: FastifyInstance, sources: HealthSources): Promise<void> {
+  const { deps } = sources;
+
+  app.get("/healthz", async (_request, reply) => {
+    const started = performance.now();
+    let database: { ok: boolean; kind: string; latencyMs?: number; error?: string };
+    let queue: unknown = null;
+    let outboxPending: number | null = null;
+    try {
+      await sql`select 1`.execute(deps.db);
+      database = { ok: true, kind: sources.databaseKind, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+      queue = await sources.queueDepth();
+      outboxPending = await sources.outboxPending();
+    } catch (error) {
+      database = { ok: false, kind: sources.databaseKind, error: error instanceof Error ? error.message : String(error) };
+    }
+    return reply
+      .code(database.ok ? 200 : 503)
+      .header("cache-control", "no-store")
+      .send({ status: database.ok ? "ok" : "unavailable", role: deps.config.role, version: SOFTWARE_VERSION, database, queue, outboxPending });
+  });
+
+  const nodeInfo = async (version: "2.0" | "2.1") => {
+    const pods = await countPods(deps.db);
+    return {
+      version,
+      software: {
+        name: SOFTWARE_NAME,
+        version: SOFTWARE_VERSION,
+        ...(version === "2.1" && { repository: SOURCE_URL, homepage: SOURCE_URL }),
+      },
+      protocols: ["activitypub"],
+      services: { inbound: [], outbound: [] },
+      openRegistrations: false,
+      usage: { users: { total: pods, activeMonth: pods, activeHalfyear: pods }, localPosts: 0 },
+      metadata: {
+        nodeName: `Hyphae on ${deps.config.publicUrl.host}`,
+        nodeDescription: "A node for neighbourhood mutual-aid pods: charters, offers, needs and open books.",
+      },
+    };
+  };
+  const schema = (v: string) => `http://nodeinfo.diaspora.software/ns/schema/${v}`;
+  const profile = (v: string) => `application/json; profile="${schema(v)}#"`;
+
+  app.get("/.well-known/nodeinfo", async (_request, reply) =>
+    reply.header("content-type", "application/json").send({
+      links: ["2.0", "2.1"].map((v) => ({ rel: schema(v), href: new URL(`/nodeinfo/${v}`, deps.config.publicUrl).href })),
+    }),
+  );
+  app.get("/nodeinfo/2.0", async (_request, reply) => reply.header("content-type", profile("2.0")).send(await nodeInfo("2.0")));
+  app.get("/nodeinfo/2.1", async (_request, reply) => reply.header("content-type", profile("2.1")).send(await nodeInfo("2.1")));
+}

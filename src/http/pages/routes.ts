@@ -1,0 +1,72 @@
+/**
+ * Server-rendered HTML pages: the node's front page and each pod's page. The pod page
+ * lives at the actor URL itself (a browser gets HTML, ActivityPub clients get JSON) and
+ * at the short `/@slug` profile URL.
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { html, raw, textToHtml } from "../../lib/html.ts";
+import * as pods from "../../services/pods.ts";
+import { podView } from "../../services/views.ts";
+import type { ServiceDeps } from "../../services/ports.ts";
+import { page } from "./layout.ts";
+
+function sendHtml(reply: FastifyReply, body: string, status = 200) {
+  return reply.code(status).header("content-type", "text/html; charset=utf-8").header("vary", "Accept").send(body);
+}
+
+export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
+  const origin = deps.config.publicUrl;
+
+  app.get("/", async (_request, reply) => {
+    const all = await pods.listPods(deps);
+    const body = html`
+<h1>Hyphae on ${origin.host}</h1>
+<p class="muted">This node hosts ${all.length === 1 ? "one mutual-aid pod" : `${all.length} mutual-aid pods`}. Each pod publishes its charter, offers, needs and open books, and can be followed from Mastodon and other fediverse apps.</p>
+<ul>${all.map((p) => html`<li><a href="/@${p.slug}">${p.name}</a> <span class="handle">@${p.slug}@${origin.host}</span></li>`)}</ul>`;
+    return sendHtml(reply, page({ title: `Hyphae on ${origin.host}`, description: "Mutual-aid pods on this node", url: origin.href }, body));
+  });
+
+  const podPage = async (slug: string, reply: FastifyReply) => {
+    const pod = await pods.findPod(deps, slug);
+    if (!pod) {
+      const body = html`<h1>No such pod</h1><p>There is no pod called <code>${slug}</code> on this node. <a href="/">See the pods here.</a></p>`;
+      return sendHtml(reply, page({ title: "Not found", description: "No such pod", url: origin.href }, body), 404);
+    }
+    const view = await podView(deps, pod);
+    const body = html`
+${pod.iconUrl ? html`<img src="${pod.iconUrl}" alt="" width="72" height="72" style="border-radius:.6rem">` : ""}
+<h1>${pod.name}</h1>
+<p><span class="handle">${view.handle}</span></p>
+${pod.summary ? raw(textToHtml(pod.summary)) : html`<p class="muted">This pod has not written a summary yet.</p>`}
+<p class="muted">${view.followers} ${view.followers === 1 ? "follower" : "followers"} · follows ${view.following} ${view.following === 1 ? "pod" : "pods"}</p>
+<div class="card">
+<h2 style="margin-top:0">Follow this pod from Mastodon</h2>
+<ol>
+<li>Copy the handle <span class="handle">${view.handle}</span>.</li>
+<li>Paste it into the search box of your Mastodon (or other fediverse) app.</li>
+<li>Open the pod's profile and press <strong>Follow</strong>.${pod.manuallyApprovesFollowers ? " The pod's stewards approve new followers by hand." : ""}</li>
+</ol>
+<p class="muted">Its charter, offers, needs and summaries of its open books then arrive in your home timeline as ordinary posts.</p>
+</div>`;
+    return sendHtml(
+      reply,
+      page(
+        {
+          title: `${pod.name} (${view.handle})`,
+          description: pod.summary || `${pod.name}, a mutual-aid pod on ${origin.host}`,
+          url: view.actorUrl,
+          activityPubUrl: view.actorUrl,
+          image: pod.iconUrl,
+        },
+        body,
+      ),
+    );
+  };
+
+  app.get<{ Params: { slug: string } }>("/pods/:slug", async (request, reply) => podPage(request.params.slug, reply));
+  app.get<{ Params: { handle: string } }>("/:handle", async (request, reply) => {
+    const { handle } = request.params;
+    if (!handle.startsWith("@")) return reply.callNotFound();
+    return podPage(handle.slice(1), reply);
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * Periodic jobs a worker runs: flush the transactional outbox (catches events whose
+ * process stopped between commit and send) and sweep expired key-value entries.
+ */
+import type { AppContext } from "../wiring.ts";
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+export function startScheduler(ctx: AppContext): Scheduler {
+  const running = new Set<Promise<unknown>>();
+  const every = (ms: number, name: string, job: () => Promise<unknown>) => {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const p = job()
+        .catch((error) => ctx.deps.log.error(`Job ${name} failed`, { error: String(error) }))
+        .finally(() => {
+          busy = false;
+          running.delete(p);
+        });
+      running.add(p);
+    }, ms);
+    timer.unref();
+    return timer;
+  };
+  const timers = [
+    every(ctx.config.queue.pollSeconds * 1000, "outbox-flush", () => ctx.outbox.flush()),
+    every(10 * 60 * 1000, "kv-sweep", () => ctx.kv.sweepExpired()),
+  ];
+  return {
+    async stop() {
+      timers.forEach(clearInterval);
+      await Promise.allSettled([...running]);
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * LogTape setup for Fedify's logs and our own service logs: JSON lines on stdout, the
+ * same format Fastify's logger writes. `contextLocalStorage` lets Fedify attach request
+ * and message ids to every record (without it LogTape warns on every request).
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { configure, getConsoleSink, getLogger, jsonLinesFormatter, reset, type LogLevel as TapeLevel } from "@logtape/logtape";
+import type { LogLevel } from "../config.ts";
+import type { Logger } from "../services/ports.ts";
+
+const LEVELS: Record<Exclude<LogLevel, "silent">, TapeLevel> = {
+  fatal: "fatal",
+  error: "error",
+  warn: "warning",
+  info: "info",
+  debug: "debug",
+  trace: "trace",
+};
+
+let configured = false;
+
+export async function configureLogging(level: LogLevel): Promise<void> {
+  if (configured) await reset();
+  configured = true;
+  const lowestLevel = level === "silent" ? null : LEVELS[level];
+  await configure({
+    reset: true,
+    contextLocalStorage: new AsyncLocalStorage(),
+    sinks: { console: getConsoleSink({ formatter: jsonLinesFormatter }) },
+    loggers:
+      lowestLevel === null
+        ? [{ category: ["logtape", "meta"], sinks: [], lowestLevel: "fatal" }]
+        : [
+            { category: ["fedify"], sinks: ["console"], lowestLevel: lowestLevel === "info" ? "warning" : lowestLevel },
+            { category: ["hyphae"], sinks: ["console"], lowestLevel },
+            { category: ["logtape", "meta"], sinks: ["console"], lowestLevel: "warning" },
+          ],
+  });
+}
+
+export function serviceLogger(...category: string[]): Logger {
+  return getLogger(["hyphae", ...category]);
+}

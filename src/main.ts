@@ -1,0 +1,81 @@
+/**
+ * Process entry: `npm start`. Reads the configuration, starts the node for its role,
+ * prints how to reach the pod, and shuts down gracefully on SIGTERM / SIGINT.
+ */
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { DirectoryLockedError } from "./db/lock.ts";
+import { configureLogging } from "./lib/logging.ts";
+import { startNode, type RunningNode } from "./node.ts";
+import { podView } from "./services/views.ts";
+import { listPods } from "./services/pods.ts";
+
+function fail(message: string): never {
+  process.stderr.write(`hyphae: ${message}\n`);
+  process.exit(1);
+}
+
+async function printBanner(node: RunningNode, config: Config): Promise<void> {
+  if (config.role === "worker") {
+    process.stdout.write(`Hyphae worker started (queue concurrency ${config.queue.concurrency}).\n`);
+    return;
+  }
+  const pods = await listPods(node.ctx.deps);
+  const lines = [
+    "",
+    `Hyphae node is up at ${config.publicUrl.origin} (listening on ${node.address}, ${node.ctx.database.kind === "pglite" ? `embedded database in ${config.dataDir}` : "PostgreSQL"}, role ${config.role}).`,
+  ];
+  if (node.createdPod) lines.push(`Created the pod "${node.createdPod.name}" on this first start.`);
+  for (const pod of pods) {
+    const view = await podView(node.ctx.deps, pod);
+    lines.push(`  ${view.name}: ${view.handle}  ${view.actorUrl}`);
+  }
+  if (pods[0]) {
+    lines.push(`Follow it from Mastodon by searching for ${(await podView(node.ctx.deps, pods[0])).handle}.`);
+    lines.push(`Get a steward token with: npx hyphae token issue --pod ${pods[0].slug}`);
+  }
+  lines.push("");
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  await configureLogging(config.logLevel);
+  let node: RunningNode;
+  try {
+    node = await startNode(config);
+  } catch (error) {
+    if (error instanceof DirectoryLockedError) fail(error.message);
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use; set PORT to another port`);
+    throw error;
+  }
+  await printBanner(node, config);
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write("hyphae: second signal, exiting now\n");
+      process.exit(1);
+    }
+    process.stdout.write(`Received ${signal}, shutting down…\n`);
+    node.stop().then(
+      () => process.exit(0),
+      (error) => {
+        process.stderr.write(`hyphae: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`hyphae: could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

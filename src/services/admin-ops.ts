@@ -1,0 +1,94 @@
+/**
+ * The operations an operator or steward runs from a terminal. The CLI runs them in its
+ * own process, or, while a node holds the embedded database, sends them to that node's
+ * admin socket, which calls this same function.
+ */
+import { z } from "zod";
+import { invalid } from "../domain/errors.ts";
+import { parseOrThrow, podSlugSchema } from "../domain/pods.ts";
+import * as follows from "./follows.ts";
+import * as pods from "./pods.ts";
+import * as tokens from "./tokens.ts";
+import { podView } from "./views.ts";
+import type { ServiceDeps } from "./ports.ts";
+
+const pod = z.object({ pod: podSlugSchema });
+
+const OPS = {
+  "pod.create": {
+    args: z.object({
+      slug: z.string(),
+      name: z.string(),
+      summary: z.string().optional(),
+      iconUrl: z.string().nullable().optional(),
+      manuallyApprovesFollowers: z.boolean().optional(),
+    }),
+    run: async (deps: ServiceDeps, a: { slug: string; name: string; summary?: string; iconUrl?: string | null; manuallyApprovesFollowers?: boolean }) =>
+      podView(deps, await pods.createPod(deps, a)),
+  },
+  "pod.list": {
+    args: z.object({}),
+    run: async (deps: ServiceDeps) => Promise.all((await pods.listPods(deps)).map((p) => podView(deps, p))),
+  },
+  "pod.show": {
+    args: pod,
+    run: async (deps: ServiceDeps, a: { pod: string }) => podView(deps, await pods.getPod(deps, a.pod)),
+  },
+  "pod.update": {
+    args: pod.extend({ patch: z.record(z.string(), z.unknown()) }),
+    run: async (deps: ServiceDeps, a: { pod: string; patch: Record<string, unknown> }) => podView(deps, await pods.updatePod(deps, a.pod, a.patch)),
+  },
+  "token.issue": {
+    args: pod.extend({ role: z.enum(tokens.TOKEN_ROLES).default("steward"), label: z.string().max(200).nullable().default(null), ttlDays: z.number().int().min(1).max(3650).optional() }),
+    run: (deps: ServiceDeps, a: { pod: string; role: tokens.TokenRole; label: string | null; ttlDays?: number }) =>
+      tokens.issueToken(deps, { podSlug: a.pod, role: a.role, label: a.label, ...(a.ttlDays !== undefined && { ttlDays: a.ttlDays }) }),
+  },
+  "token.revoke": {
+    args: z.object({ jti: z.string() }),
+    run: async (deps: ServiceDeps, a: { jti: string }) => {
+      await tokens.revokeToken(deps, a.jti);
+      return { jti: a.jti, revoked: true };
+    },
+  },
+  "token.list": { args: pod, run: (deps: ServiceDeps, a: { pod: string }) => tokens.listTokens(deps, a.pod) },
+  follow: {
+    args: pod.extend({ target: z.string().min(1) }),
+    run: (deps: ServiceDeps, a: { pod: string; target: string }) => follows.requestFollow(deps, a.pod, a.target),
+  },
+  unfollow: {
+    args: pod.extend({ target: z.string().min(1) }),
+    run: async (deps: ServiceDeps, a: { pod: string; target: string }) => {
+      await follows.unfollow(deps, a.pod, a.target);
+      return { target: a.target, unfollowed: true };
+    },
+  },
+  following: { args: pod, run: (deps: ServiceDeps, a: { pod: string }) => follows.listFollowing(deps, a.pod) },
+  followers: {
+    args: pod.extend({ status: z.enum(["accepted", "pending"]).default("accepted") }),
+    run: (deps: ServiceDeps, a: { pod: string; status: "accepted" | "pending" }) => follows.listFollowers(deps, a.pod, a.status),
+  },
+  "followers.accept": {
+    args: pod.extend({ actor: z.string() }),
+    run: async (deps: ServiceDeps, a: { pod: string; actor: string }) => {
+      await follows.approveFollowRequest(deps, a.pod, a.actor);
+      return { actor: a.actor, status: "accepted" };
+    },
+  },
+  "followers.reject": {
+    args: pod.extend({ actor: z.string() }),
+    run: async (deps: ServiceDeps, a: { pod: string; actor: string }) => {
+      await follows.rejectFollowRequest(deps, a.pod, a.actor);
+      return { actor: a.actor, status: "rejected" };
+    },
+  },
+} as const;
+
+export type AdminOp = keyof typeof OPS;
+export const ADMIN_OPS = Object.keys(OPS) as AdminOp[];
+
+export async function runAdminOp(deps: ServiceDeps, op: string, args: unknown): Promise<unknown> {
+  const spec = (OPS as Record<string, { args: z.ZodType; run: (deps: ServiceDeps, a: never) => Promise<unknown> }>)[op];
+  if (!spec) throw invalid("UNKNOWN_OPERATION", `Unknown operation ${op}`);
+  const parsed = parseOrThrow(spec.args, args ?? {});
+  return spec.run(deps, parsed as never);
+}

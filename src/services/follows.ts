@@ -1,0 +1,161 @@
+/**
+ * Follow relationships in both directions. The inbox handlers and the steward API call
+ * these same functions. Each change and the activity it causes are written in one
+ * transaction; the activity is delivered after commit by the outbox publisher.
+ */
+import { invalid, notFound } from "../domain/errors.ts";
+import type { Pod } from "../domain/pods.ts";
+import * as follows from "../db/repos/follows.ts";
+import type { FollowerStatus } from "../db/schema.ts";
+import { getPod } from "./pods.ts";
+import type { RemoteActorInfo, ServiceDeps } from "./ports.ts";
+
+export type FollowDecision = "accepted" | "pending";
+
+/** A remote actor asked to follow one of our pods. Repeated Follows are answered again. */
+export async function receiveFollow(
+  deps: ServiceDeps,
+  input: { podSlug: string; actor: RemoteActorInfo; followIri: string },
+): Promise<FollowDecision> {
+  const pod = await getPod(deps, input.podSlug);
+  const now = deps.clock.now();
+  const decision = await deps.db.transaction().execute(async (trx) => {
+    await follows.upsertRemoteActor(trx, input.actor, now);
+    const existing = await follows.getFollower(trx, pod.id, input.actor.iri);
+    const status: FollowerStatus = existing?.status === "accepted" || !pod.manuallyApprovesFollowers ? "accepted" : "pending";
+    await follows.upsertFollower(trx, { podId: pod.id, actorIri: input.actor.iri, followIri: input.followIri, status }, now);
+    if (status === "accepted") {
+      await deps.outbox.record(trx, { kind: "accept_follow", podId: pod.id, actorIri: input.actor.iri, followIri: input.followIri });
+    }
+    return status;
+  });
+  await deps.outbox.flush();
+  deps.log.info("Follow received", { pod: pod.slug, actor: input.actor.iri, decision });
+  return decision;
+}
+
+/** The remote actor withdrew its Follow (Undo). Unknown followers are ignored. */
+export async function receiveUndoFollow(deps: ServiceDeps, input: { podSlug: string; actorIri: string }): Promise<boolean> {
+  const pod = await getPod(deps, input.podSlug);
+  const removed = await follows.deleteFollower(deps.db, pod.id, input.actorIri);
+  deps.log.info("Follow undone", { pod: pod.slug, actor: input.actorIri, removed });
+  return removed;
+}
+
+export async function approveFollowRequest(deps: ServiceDeps, podSlug: string, actorIri: string): Promise<void> {
+  const pod = await getPod(deps, podSlug);
+  await deps.db.transaction().execute(async (trx) => {
+    const entry = await follows.getFollower(trx, pod.id, actorIri);
+    if (!entry || entry.status !== "pending") throw notFound("FOLLOW_REQUEST_NOT_FOUND", `No pending follow request from ${actorIri}`);
+    await follows.upsertFollower(trx, { podId: pod.id, actorIri, followIri: entry.followIri, status: "accepted" }, deps.clock.now());
+    await deps.outbox.record(trx, { kind: "accept_follow", podId: pod.id, actorIri, followIri: entry.followIri });
+  });
+  await deps.outbox.flush();
+}
+
+export async function rejectFollowRequest(deps: ServiceDeps, podSlug: string, actorIri: string): Promise<void> {
+  const pod = await getPod(deps, podSlug);
+  await deps.db.transaction().execute(async (trx) => {
+    const entry = await follows.getFollower(trx, pod.id, actorIri);
+    if (!entry || entry.status !== "pending") throw notFound("FOLLOW_REQUEST_NOT_FOUND", `No pending follow request from ${actorIri}`);
+    await follows.deleteFollower(trx, pod.id, actorIri);
+    await deps.outbox.record(trx, { kind: "reject_follow", podId: pod.id, actorIri, followIri: entry.followIri });
+  });
+  await deps.outbox.flush();
+}
+
+/** Stewards remove an accepted follower; the follower is told with a Reject. */
+export async function removeFollower(deps: ServiceDeps, podSlug: string, actorIri: string): Promise<void> {
+  const pod = await getPod(deps, podSlug);
+  await deps.db.transaction().execute(async (trx) => {
+    const entry = await follows.getFollower(trx, pod.id, actorIri);
+    if (!entry) throw notFound("FOLLOWER_NOT_FOUND", `${actorIri} does not follow ${podSlug}`);
+    await follows.deleteFollower(trx, pod.id, actorIri);
+    await deps.outbox.record(trx, { kind: "reject_follow", podId: pod.id, actorIri, followIri: entry.followIri });
+  });
+  await deps.outbox.flush();
+}
+
+export async function listFollowers(deps: ServiceDeps, podSlug: string, status: FollowerStatus = "accepted") {
+  const pod = await getPod(deps, podSlug);
+  return follows.listFollowers(deps.db, pod.id, { status });
+}
+
+export function followIriFor(deps: ServiceDeps, pod: Pod): string {
+  return new URL(`/pods/${pod.slug}/follows/${deps.ids.uuid()}`, deps.config.publicUrl).href;
+}
+
+/** One of our pods asks to follow a remote actor (handle `@user@host` or actor URL). */
+export async function requestFollow(deps: ServiceDeps, podSlug: string, target: string) {
+  const pod = await getPod(deps, podSlug);
+  const trimmed = target.trim();
+  if (!trimmed) throw invalid("INVALID_TARGET", "Give a handle such as @oak-street@node.example or an actor URL");
+  const actor = await deps.actors.resolve(pod.slug, trimmed);
+  if (new URL(actor.iri).href === new URL(`/pods/${pod.slug}`, deps.config.publicUrl).href) {
+    throw invalid("CANNOT_FOLLOW_SELF", "A pod cannot follow itself");
+  }
+  const now = deps.clock.now();
+  const result = await deps.db.transaction().execute(async (trx) => {
+    await follows.upsertRemoteActor(trx, actor, now);
+    const existing = await follows.getFollowing(trx, pod.id, actor.iri);
+    if (existing?.status === "accepted") return { ...existing, created: false };
+    // Pending or previously rejected: send a fresh Follow with a new id.
+    const followIri = followIriFor(deps, pod);
+    await follows.upsertFollowing(trx, { podId: pod.id, actorIri: actor.iri, followIri, status: "pending" }, now);
+    await deps.outbox.record(trx, { kind: "send_follow", podId: pod.id, actorIri: actor.iri, followIri });
+    return { ...(await follows.getFollowing(trx, pod.id, actor.iri))!, created: true };
+  });
+  await deps.outbox.flush();
+  return result;
+}
+
+/**
+ * The remote actor answered our Follow. `followIri` is matched when the answer names it;
+ * otherwise the pending follow of (pod, actor) is used. The answer must come from the
+ * actor we asked.
+ */
+export async function receiveFollowAnswer(
+  deps: ServiceDeps,
+  input: { podSlug: string; actorIri: string; followIri: string | null; accepted: boolean },
+): Promise<boolean> {
+  const pod = await getPod(deps, input.podSlug);
+  const entry = input.followIri
+    ? await follows.getFollowingByFollowIri(deps.db, input.followIri)
+    : await follows.getFollowing(deps.db, pod.id, input.actorIri).then((e) => (e ? { ...e, podId: pod.id } : null));
+  if (!entry || entry.podId !== pod.id || entry.actorIri !== input.actorIri) {
+    deps.log.warn("Ignored a follow answer that matches no follow of ours", { pod: pod.slug, actor: input.actorIri, followIri: input.followIri });
+    return false;
+  }
+  await follows.setFollowingStatus(deps.db, entry.followIri, input.accepted ? "accepted" : "rejected", deps.clock.now());
+  deps.log.info(input.accepted ? "Follow accepted" : "Follow rejected", { pod: pod.slug, actor: input.actorIri });
+  return true;
+}
+
+export async function unfollow(deps: ServiceDeps, podSlug: string, target: string): Promise<void> {
+  const pod = await getPod(deps, podSlug);
+  const actorIri = await resolveFollowedActor(deps, pod, target);
+  await deps.db.transaction().execute(async (trx) => {
+    const entry = await follows.getFollowing(trx, pod.id, actorIri);
+    if (!entry) throw notFound("NOT_FOLLOWING", `${pod.slug} does not follow ${target}`);
+    await follows.deleteFollowing(trx, pod.id, actorIri);
+    await deps.outbox.record(trx, { kind: "undo_follow", podId: pod.id, actorIri, followIri: entry.followIri });
+  });
+  await deps.outbox.flush();
+}
+
+/** Find a followed actor by IRI or by handle among those we already follow, without network. */
+async function resolveFollowedActor(deps: ServiceDeps, pod: Pod, target: string): Promise<string> {
+  const t = target.trim();
+  if (/^https?:\/\//.test(t)) return t;
+  const handle = t.replace(/^@/, "").toLowerCase();
+  const all = await follows.listFollowing(deps.db, pod.id);
+  const match = all.find((f) => f.handle?.replace(/^@/, "").toLowerCase() === handle);
+  if (!match) throw notFound("NOT_FOLLOWING", `${pod.slug} does not follow ${target}`);
+  return match.actorIri;
+}
+
+export async function listFollowing(deps: ServiceDeps, podSlug: string) {
+  const pod = await getPod(deps, podSlug);
+  return follows.listFollowing(deps.db, pod.id);
+}
+

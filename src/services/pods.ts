@@ -1,0 +1,77 @@
+/**
+ * Pod use cases: create a pod (with its keys), read and update its profile.
+ */
+import { conflict, notFound } from "../domain/errors.ts";
+import { newPodSchema, parseOrThrow, podProfileSchema, assertValidSlug, type Pod } from "../domain/pods.ts";
+import { generateJwkPair } from "../lib/keys.ts";
+import * as pods from "../db/repos/pods.ts";
+import type { ServiceDeps } from "./ports.ts";
+
+export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod> {
+  const data = parseOrThrow(newPodSchema, input);
+  if (await pods.getPodBySlug(deps.db, data.slug)) {
+    throw conflict("POD_EXISTS", `A pod named ${data.slug} already exists on this node`);
+  }
+  // Key generation is slow (RSA-4096); do it before opening the transaction.
+  const keys = await Promise.all([generateJwkPair("RSASSA-PKCS1-v1_5"), generateJwkPair("Ed25519")]);
+  const pod: Pod = {
+    id: deps.ids.uuid(),
+    slug: data.slug,
+    name: data.name,
+    summary: data.summary,
+    iconUrl: data.iconUrl,
+    manuallyApprovesFollowers: data.manuallyApprovesFollowers,
+    createdAt: deps.clock.now(),
+  };
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      await pods.insertPod(trx, pod);
+      await pods.insertPodKeys(trx, pod.id, keys);
+    });
+  } catch (error) {
+    // Lost a race with another process creating the same slug.
+    if ((error as { code?: string }).code === "23505") {
+      throw conflict("POD_EXISTS", `A pod named ${data.slug} already exists on this node`);
+    }
+    throw error;
+  }
+  deps.log.info("Pod created", { slug: pod.slug });
+  return pod;
+}
+
+export async function getPod(deps: ServiceDeps, slug: string): Promise<Pod> {
+  const pod = await pods.getPodBySlug(deps.db, slug);
+  if (!pod) throw notFound("POD_NOT_FOUND", `No pod named ${slug} on this node`);
+  return pod;
+}
+
+export async function findPod(deps: ServiceDeps, slug: string): Promise<Pod | null> {
+  return pods.getPodBySlug(deps.db, slug);
+}
+
+export async function listPods(deps: ServiceDeps): Promise<Pod[]> {
+  return pods.listPods(deps.db);
+}
+
+export async function updatePod(deps: ServiceDeps, slug: string, input: unknown): Promise<Pod> {
+  const pod = await getPod(deps, slug);
+  const patch = parseOrThrow(podProfileSchema.partial().strict(), input);
+  await pods.updatePodProfile(deps.db, pod.id, patch, deps.clock.now());
+  return getPod(deps, slug);
+}
+
+/**
+ * On the first start of an empty node, create the pod named by POD_SLUG / POD_NAME so
+ * `npm start` alone gives a followable pod. Returns the pod when it was created now.
+ */
+export async function ensureInitialPod(deps: ServiceDeps): Promise<Pod | null> {
+  if ((await pods.countPods(deps.db)) > 0) return null;
+  assertValidSlug(deps.config.podSlug);
+  try {
+    return await createPod(deps, { slug: deps.config.podSlug, name: deps.config.podName });
+  } catch (error) {
+    // Another process (a second web process on PostgreSQL) created it first.
+    if ((error as { code?: string }).code === "POD_EXISTS") return null;
+    throw error;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * What services depend on. The composition root (src/wiring.ts) supplies real
+ * implementations; tests may supply a fixed clock.
+ */
+import type { Kysely, Transaction } from "kysely";
+import type { Config } from "../config.ts";
+import type { Database } from "../db/schema.ts";
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Ids {
+  /** A random UUID (v4). */
+  uuid(): string;
+}
+
+export interface Logger {
+  debug(message: string, properties?: Record<string, unknown>): void;
+  info(message: string, properties?: Record<string, unknown>): void;
+  warn(message: string, properties?: Record<string, unknown>): void;
+  error(message: string, properties?: Record<string, unknown>): void;
+}
+
+/** An outbound federation event, recorded in the same transaction as the change that caused it. */
+export type OutboundEvent =
+  | { kind: "accept_follow"; podId: string; actorIri: string; followIri: string }
+  | { kind: "reject_follow"; podId: string; actorIri: string; followIri: string }
+  | { kind: "send_follow"; podId: string; actorIri: string; followIri: string }
+  | { kind: "undo_follow"; podId: string; actorIri: string; followIri: string };
+
+/**
+ * Where outbound events go. `record` writes inside the caller's transaction;
+ * `flush` is called after commit and hands recorded events to federation delivery.
+ */
+export interface Outbox {
+  record(trx: Transaction<Database>, event: OutboundEvent): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/** Looks up actors on other servers (implemented in src/federation with signed fetches). */
+export interface RemoteActorInfo {
+  iri: string;
+  handle: string | null;
+  name: string | null;
+  url: string | null;
+  inbox: string;
+  sharedInbox: string | null;
+}
+export interface ActorDirectory {
+  /** Resolve `@user@host`, `user@host` or an actor URL, fetching as the given pod. */
+  resolve(podSlug: string, handleOrIri: string): Promise<RemoteActorInfo>;
+}
+
+export interface ServiceDeps {
+  readonly db: Kysely<Database>;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly ids: Ids;
+  readonly log: Logger;
+  readonly outbox: Outbox;
+  readonly actors: ActorDirectory;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+export const randomIds: Ids = { uuid: () => crypto.randomUUID() };

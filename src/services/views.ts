@@ -1,0 +1,47 @@
+/** Read models shared by the steward API, the CLI and pages. */
+import { z } from "zod";
+import * as follows from "../db/repos/follows.ts";
+import type { Pod } from "../domain/pods.ts";
+import type { ServiceDeps } from "./ports.ts";
+
+export const podViewSchema = z.object({
+  slug: z.string(),
+  name: z.string(),
+  summary: z.string(),
+  iconUrl: z.string().nullable(),
+  manuallyApprovesFollowers: z.boolean(),
+  handle: z.string(),
+  actorUrl: z.string(),
+  profileUrl: z.string(),
+  followers: z.number().int(),
+  pendingFollowers: z.number().int(),
+  following: z.number().int(),
+  createdAt: z.iso.datetime(),
+});
+export type PodView = z.infer<typeof podViewSchema>;
+
+export function podHandle(deps: ServiceDeps, slug: string): string {
+  return `@${slug}@${deps.config.publicUrl.host}`;
+}
+
+export async function podView(deps: ServiceDeps, pod: Pod): Promise<PodView> {
+  const [followers, pendingFollowers, following] = await Promise.all([
+    follows.countFollowers(deps.db, pod.id, "accepted"),
+    follows.countFollowers(deps.db, pod.id, "pending"),
+    follows.countFollowing(deps.db, pod.id, "accepted"),
+  ]);
+  return {
+    slug: pod.slug,
+    name: pod.name,
+    summary: pod.summary,
+    iconUrl: pod.iconUrl,
+    manuallyApprovesFollowers: pod.manuallyApprovesFollowers,
+    handle: podHandle(deps, pod.slug),
+    actorUrl: new URL(`/pods/${pod.slug}`, deps.config.publicUrl).href,
+    profileUrl: new URL(`/@${pod.slug}`, deps.config.publicUrl).href,
+    followers,
+    pendingFollowers,
+    following,
+    createdAt: pod.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The composition root: opens the database, runs migrations, and builds the services'
+ * dependencies and the federation. Used by the server, the worker, the CLI and tests.
+ */
+import type { Config } from "./config.ts";
+import { openDatabase, type DatabaseHandle } from "./db/connect.ts";
+import { migrateToLatest } from "./db/migrate.ts";
+import { FederationActorDirectory } from "./federation/actor-directory.ts";
+import { createHyphaeFederation, type HyphaeFederation } from "./federation/federation.ts";
+import { FederationOutbox } from "./federation/publish.ts";
+import { KyselyKvStore } from "./federation/storage/kv-store.ts";
+import { KyselyMessageQueue } from "./federation/storage/message-queue.ts";
+import { serviceLogger } from "./lib/logging.ts";
+import { randomIds, systemClock, type Clock, type Ids, type ServiceDeps } from "./services/ports.ts";
+
+export interface AppContext {
+  readonly config: Config;
+  readonly database: DatabaseHandle;
+  readonly deps: ServiceDeps;
+  readonly federation: HyphaeFederation;
+  readonly kv: KyselyKvStore;
+  readonly queue: KyselyMessageQueue;
+  readonly outbox: FederationOutbox;
+  close(): Promise<void>;
+}
+
+export interface AppContextOptions {
+  /** Use this database instead of opening one from the config (tests). */
+  database?: DatabaseHandle;
+  clock?: Clock;
+  ids?: Ids;
+  /** Run migrations (default true). */
+  migrate?: boolean;
+}
+
+export async function createAppContext(config: Config, options: AppContextOptions = {}): Promise<AppContext> {
+  const database =
+    options.database ??
+    (await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl, poolSize: config.queue.concurrency + 6 } : { dataDir: config.dataDir }));
+  try {
+    if (options.migrate !== false) await migrateToLatest(database.db);
+  } catch (error) {
+    if (!options.database) await database.close();
+    throw error;
+  }
+  const log = serviceLogger();
+  const kv = new KyselyKvStore(database.db);
+  const queue = new KyselyMessageQueue(database, {
+    leaseSeconds: config.queue.leaseSeconds,
+    pollSeconds: config.queue.pollSeconds,
+    concurrency: config.queue.concurrency,
+    log: serviceLogger("queue"),
+  });
+  const outbox = new FederationOutbox();
+  const actors = new FederationActorDirectory();
+  const deps: ServiceDeps = {
+    db: database.db,
+    config,
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? randomIds,
+    log,
+    outbox,
+    actors,
+  };
+  const federation = createHyphaeFederation({ config, kv, queue });
+  outbox.attach(federation, deps);
+  actors.attach(federation, deps);
+  let closed = false;
+  return {
+    config,
+    database,
+    deps,
+    federation,
+    kv,
+    queue,
+    outbox,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (!options.database) await database.close();
+    },
+  };
+}

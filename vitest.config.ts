@@ -1,0 +1,16 @@
+import { defineConfig } from "vitest/config";
+
+// Tests that need real PostgreSQL processes (named *.pg.test.ts) run only when the suite
+// runs against PostgreSQL (HYPHAE_TEST_DATABASE=postgres, as `.ci/run` does).
+const onPostgres = process.env.HYPHAE_TEST_DATABASE === "postgres";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    exclude: onPostgres ? ["**/node_modules/**"] : ["**/node_modules/**", "tests/**/*.pg.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
