@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+/**
+ * `hyphae`: everything an operator or steward does from a terminal.
+ *
+ * On PostgreSQL the command opens the database itself. On the embedded database only
+ * one process may open the data directory: when a node is running there, the command
+ * goes through that node's admin socket; when none is, it opens the directory itself
+ * (holding the same lock the node would).
+ */
+import { Command, Option } from "commander";
+import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { lockHolder, DirectoryLockedError } from "../db/lock.ts";
+import { DomainError } from "../domain/errors.ts";
+import { callAdminSocket, AdminSocketUnavailableError } from "../http/admin-socket.ts";
+import { configureLogging } from "../lib/logging.ts";
+import { SOFTWARE_VERSION } from "../lib/version.ts";
+import { runAdminOp } from "../services/admin-ops.ts";
+import { createAppContext } from "../wiring.ts";
+import { copyDatabase } from "./db-copy.ts";
+
+class CliError extends Error {}
+
+function config(): Config {
+  try {
+    // Commands are quiet unless asked: the node's own logs are for the server.
+    return loadConfig({ LOG_LEVEL: "error", ...process.env });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** Runs one admin operation, locally or through the running node. */
+async function op(name: string, args: Record<string, unknown>): Promise<unknown> {
+  const cfg = config();
+  await configureLogging(cfg.logLevel);
+  if (!cfg.databaseUrl) {
+    const holder = lockHolder(cfg.dataDir);
+    if (holder !== null) {
+      if (!cfg.adminSocket) {
+        throw new CliError(`A node (process ${holder}) is using ${cfg.dataDir} and its admin socket is off; stop it or set ADMIN_SOCKET.`);
+      }
+      return callAdminSocket(cfg.adminSocket, name, args);
+    }
+  }
+  const ctx = await createAppContext(cfg);
+  try {
+    return await runAdminOp(ctx.deps, name, args);
+  } finally {
+    await ctx.close();
+  }
+}
+
+let json = false;
+function print(value: unknown, human: (v: never) => string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + "\n" : human(value as never) + "\n");
+}
+
+type PodView = { slug: string; name: string; handle: string; actorUrl: string; followers: number; pendingFollowers: number; following: number; manuallyApprovesFollowers: boolean };
+const podLine = (p: PodView) =>
+  `${p.handle}  ${p.name}\n  ${p.actorUrl}\n  ${p.followers} followers${p.pendingFollowers ? `, ${p.pendingFollowers} waiting for approval` : ""}, follows ${p.following}${p.manuallyApprovesFollowers ? "; approves followers by hand" : ""}`;
+
+const program = new Command()
+  .name("hyphae")
+  .description("Run and steward a Hyphae node for mutual-aid pods")
+  .version(SOFTWARE_VERSION)
+  .option("--json", "print machine-readable JSON")
+  .hook("preAction", (cmd) => {
+    json = Boolean(cmd.opts().json);
+  });
+
+program
+  .command("start")
+  .description("start the node (same as npm start)")
+  .action(async () => {
+    await import("../main.ts");
+    await new Promise(() => {});
+  });
+
+program
+  .command("migrate")
+  .description("apply pending database migrations")
+  .action(async () => {
+    const cfg = config();
+    if (!cfg.databaseUrl && lockHolder(cfg.dataDir) !== null) {
+      print({ applied: [], note: "running node applied migrations at start" }, () => "The running node applied all migrations when it started; nothing to do.");
+      return;
+    }
+    const { openDatabase } = await import("../db/connect.ts");
+    const { migrateToLatest } = await import("../db/migrate.ts");
+    const handle = await openDatabase(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : { dataDir: cfg.dataDir });
+    try {
+      const applied = await migrateToLatest(handle.db);
+      print({ applied }, (a: { applied: string[] }) => (applied.length ? `Applied ${a.applied.join(", ")}` : "Database is up to date."));
+    } finally {
+      await handle.close();
+    }
+  });
+
+const pod = program.command("pod").description("create and inspect pods");
+pod
+  .command("create <slug>")
+  .description("create a pod (slug: lowercase letters, digits, _ and - between them)")
+  .requiredOption("--name <name>", "display name")
+  .option("--summary <text>", "a short description", "")
+  .option("--icon <url>", "avatar image URL")
+  .option("--manual-approval", "approve followers by hand")
+  .action(async (slug: string, o: { name: string; summary: string; icon?: string; manualApproval?: boolean }) => {
+    const view = await op("pod.create", {
+      slug,
+      name: o.name,
+      summary: o.summary,
+      iconUrl: o.icon ?? null,
+      manuallyApprovesFollowers: Boolean(o.manualApproval),
+    });
+    print(view, (p: PodView) => `Created ${podLine(p)}\nIssue a steward token with: npx hyphae token issue --pod ${p.slug}`);
+  });
+pod
+  .command("list")
+  .description("list the pods on this node")
+  .action(async () => print(await op("pod.list", {}), (ps: PodView[]) => (ps.length ? ps.map(podLine).join("\n") : "No pods yet.")));
+pod
+  .command("show <slug>")
+  .description("show one pod")
+  .action(async (slug: string) => print(await op("pod.show", { pod: slug }), podLine));
+pod
+  .command("set <slug>")
+  .description("change a pod's profile")
+  .option("--name <name>")
+  .option("--summary <text>")
+  .option("--icon <url>")
+  .addOption(new Option("--manual-approval <on|off>", "approve followers by hand").choices(["on", "off"]))
+  .action(async (slug: string, o: { name?: string; summary?: string; icon?: string; manualApproval?: string }) => {
+    const patch = {
+      ...(o.name !== undefined && { name: o.name }),
+      ...(o.summary !== undefined && { summary: o.summary }),
+      ...(o.icon !== undefined && { iconUrl: o.icon || null }),
+      ...(o.manualApproval !== undefined && { manuallyApprovesFollowers: o.manualApproval === "on" }),
+    };
+    print(await op("pod.update", { pod: slug, patch }), podLine);
+  });
+
+const token = program.command("token").description("steward tokens for the API");
+token
+  .command("issue")
+  .description("issue a steward token (shown once)")
+  .requiredOption("--pod <slug>", "the pod the token acts for")
+  .addOption(new Option("--role <role>", "token role").choices(["steward"]).default("steward"))
+  .option("--label <text>", "a note to recognise the token by")
+  .option("--ttl-days <days>", "days until it expires", (v) => Number(v))
+  .action(async (o: { pod: string; role: string; label?: string; ttlDays?: number }) => {
+    const issued = await op("token.issue", { pod: o.pod, role: o.role, label: o.label ?? null, ...(o.ttlDays !== undefined && { ttlDays: o.ttlDays }) });
+    print(
+      issued,
+      (t: { token: string; jti: string; expiresAt: string }) =>
+        `${t.token}\n\nThis steward token for ${o.pod} is shown only once. Id ${t.jti}, expires ${new Date(t.expiresAt).toISOString()}.\nUse it as: Authorization: Bearer <token>. Revoke it with: npx hyphae token revoke ${t.jti}`,
+    );
+  });
+token
+  .command("revoke <jti>")
+  .description("revoke a token by its id")
+  .action(async (jti: string) => print(await op("token.revoke", { jti }), () => `Revoked ${jti}.`));
+token
+  .command("list")
+  .description("list a pod's tokens (never the tokens themselves)")
+  .requiredOption("--pod <slug>")
+  .action(async (o: { pod: string }) =>
+    print(await op("token.list", { pod: o.pod }), (ts: Array<{ jti: string; label: string | null; expiresAt: string; revokedAt: string | null }>) =>
+      ts.length
+        ? ts.map((t) => `${t.jti}  ${t.revokedAt ? "revoked" : `expires ${new Date(t.expiresAt).toISOString()}`}${t.label ? `  ${t.label}` : ""}`).join("\n")
+        : "No tokens.",
+    ),
+  );
+
+program
+  .command("follow <target>")
+  .description("follow a remote pod or account (@name@host or actor URL)")
+  .requiredOption("--pod <slug>", "which of our pods follows")
+  .action(async (target: string, o: { pod: string }) =>
+    print(await op("follow", { pod: o.pod, target }), (f: { actorIri: string; status: string }) =>
+      f.status === "accepted" ? `${o.pod} already follows ${f.actorIri}.` : `Sent a follow request from ${o.pod} to ${f.actorIri}; it shows as accepted once they answer.`,
+    ),
+  );
+program
+  .command("unfollow <target>")
+  .description("stop following (@name@host or actor URL)")
+  .requiredOption("--pod <slug>")
+  .action(async (target: string, o: { pod: string }) => print(await op("unfollow", { pod: o.pod, target }), () => `${o.pod} no longer follows ${target}.`));
+program
+  .command("following")
+  .description("list who a pod follows")
+  .requiredOption("--pod <slug>")
+  .action(async (o: { pod: string }) =>
+    print(await op("following", { pod: o.pod }), (fs: Array<{ actorIri: string; handle: string | null; status: string }>) =>
+      fs.length ? fs.map((f) => `${f.status.padEnd(9)} ${f.handle ?? ""} ${f.actorIri}`).join("\n") : "Not following anyone.",
+    ),
+  );
+
+const followers = program.command("followers").description("followers and follow requests");
+const listFollowers = (status: "accepted" | "pending") => async (o: { pod: string }) =>
+  print(await op("followers", { pod: o.pod, status }), (fs: Array<{ actorIri: string; handle: string | null }>) =>
+    fs.length ? fs.map((f) => `${f.handle ?? ""} ${f.actorIri}`).join("\n") : status === "pending" ? "No pending requests." : "No followers yet.",
+  );
+followers.command("list").requiredOption("--pod <slug>").description("list accepted followers").action(listFollowers("accepted"));
+followers.command("pending").requiredOption("--pod <slug>").description("list follow requests waiting for approval").action(listFollowers("pending"));
+followers
+  .command("accept <actor>")
+  .requiredOption("--pod <slug>")
+  .description("accept a pending follow request")
+  .action(async (actor: string, o: { pod: string }) => print(await op("followers.accept", { pod: o.pod, actor }), () => `Accepted ${actor}.`));
+followers
+  .command("reject <actor>")
+  .requiredOption("--pod <slug>")
+  .description("reject a pending follow request")
+  .action(async (actor: string, o: { pod: string }) => print(await op("followers.reject", { pod: o.pod, actor }), () => `Rejected ${actor}.`));
+
+program
+  .command("db")
+  .description("database tools")
+  .command("copy")
+  .description("copy the embedded database into an empty PostgreSQL database (node stopped)")
+  .requiredOption("--to <postgres-url>", "target database URL")
+  .action(async (o: { to: string }) => {
+    const cfg = config();
+    if (cfg.databaseUrl) throw new CliError("DATABASE_URL is set: db copy reads the embedded database in DATA_DIR; unset DATABASE_URL for this command.");
+    const report = await copyDatabase({ dataDir: cfg.dataDir, targetUrl: o.to });
+    print(report, (r: { tables: Record<string, number> }) =>
+      `Copied ${Object.entries(r.tables).map(([t, n]) => `${t} ${n}`).join(", ")}.\nStart the node with DATABASE_URL=${o.to.replace(/\/\/[^@/]*@/, "//…@")} to use it.`,
+    );
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof DomainError) {
+    process.stderr.write(`hyphae: ${error.message} (${error.code})\n`);
+    const issues = (error.details?.issues as Array<{ field: string; message: string }> | undefined) ?? [];
+    for (const i of issues.slice(1)) process.stderr.write(`  ${i.field}: ${i.message}\n`);
+  } else if (error instanceof CliError || error instanceof AdminSocketUnavailableError || error instanceof DirectoryLockedError) {
+    process.stderr.write(`hyphae: ${error.message}\n`);
+  } else {
+    process.stderr.write(`hyphae: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exitCode = 1;
+});
