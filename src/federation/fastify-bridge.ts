@@ -1,0 +1,314 @@
+/**
+ * Fastify ↔ Fedify bridge (our own; @fedify/fastify is deliberately not used — see
+ * docs/reference fedify-2.md §2: it builds POST requests without `duplex: "half"` and drains
+ * every request body, breaking all non-federation POST routes).
+ *
+ * Usage — a plain function, NOT a Fastify plugin. Call it on the ROOT instance, before
+ * `app.ready()`/`listen()`, ideally before registering routes:
+ *
+ *     registerFedifyBridge(app, { federation, contextData: (req) => ctxData });
+ *
+ * It installs, on the root instance:
+ *   - an `onRequest` hook that hands every request to `federation.fetch()`;
+ *   - the root not-found handler (`app.setNotFoundHandler`). Because Fastify allows only one
+ *     not-found handler per prefix, the app must NOT call `setNotFoundHandler` on the root
+ *     itself; pass `notFound` instead (see below).
+ *
+ * How a request flows:
+ *   1. The hook builds a WHATWG `Request` from the public URL: scheme and host come from
+ *      Fastify's `request.protocol` / `request.host`, which honour `X-Forwarded-Proto` /
+ *      `X-Forwarded-Host` only when the Fastify `trustProxy` option trusts the peer. The `Host`
+ *      header handed to Fedify is set to that same public host, so HTTP signatures (draft-cavage
+ *      `host`, RFC 9421 `@authority` / `@target-uri`) verify behind a reverse proxy.
+ *   2. GET/HEAD carry no body. Other methods get a lazy `ReadableStream` (highWaterMark 0) that
+ *      touches `request.raw` only when Fedify first pulls it, so for requests Fedify does not
+ *      handle the socket body is left untouched for Fastify's content-type parsers.
+ *   3. Fedify's `onNotFound` → the hook returns without replying; Fastify routing continues.
+ *      Fedify's `onNotAcceptable` (a browser asked for a federation URL) → the request is
+ *      flagged and Fastify routing also continues, so an HTML route on the same URL renders.
+ *      If no Fastify route matches, our not-found handler answers **406** (`Vary: Accept`) for
+ *      flagged requests, and otherwise calls `options.notFound` (default: JSON 404).
+ *      Encapsulated (prefixed) not-found handlers the app installs itself can cooperate via
+ *      `isNotAcceptable(request)` + `sendNotAcceptable(reply)`.
+ *   4. Any other Fedify Response is copied to the reply (status, headers, buffered body; Fedify
+ *      bodies are small JSON documents). HEAD works (Node drops the body).
+ *   5. Bodies Fedify reads bypass Fastify's `bodyLimit`, so the lazy stream enforces
+ *      `maxBodyBytes` (default 1 MiB): a declared Content-Length above the cap fails on the first
+ *      pull before any byte is read; chunked bodies are counted and the stream is errored past
+ *      the cap. Either way the reply is **413** `{ "error": "payload_too_large", ... }` with
+ *      `Connection: close`. The cap only applies to bodies Fedify actually reads (inbox/outbox
+ *      POSTs); ordinary Fastify routes keep their own `bodyLimit`.
+ *   6. Errors thrown by `federation.fetch` propagate out of the hook → Fastify's error handler
+ *      (logged, 500).
+ *
+ * Notes: `contextData` is evaluated for every request (federation.fetch needs it up front), so
+ * keep it cheap. Fedify logs every ≥400 response it returns at warn level under
+ * ["fedify","federation","http"], including the 404/406 fall-throughs for the app's own routes;
+ * tune that category in LogTape if it is noisy.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Federation } from "@fedify/fedify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+
+export const DEFAULT_FEDERATION_MAX_BODY_BYTES = 1_048_576;
+
+export interface FedifyBridgeOptions<T> {
+  federation: Federation<T>;
+  /** Context data passed to Fedify for each request. Called once per request. */
+  contextData: (request: FastifyRequest) => T | Promise<T>;
+  /** Cap on request bodies read by Fedify (inbox/outbox POSTs). Default 1 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Handler for genuinely unknown routes (requests not flagged as "not acceptable").
+   * Default: `404 { "error": "not_found", "message": ... }`.
+   */
+  notFound?: (request: FastifyRequest, reply: FastifyReply) => unknown;
+}
+
+/** Requests for which Fedify said "this URL is mine, but the client wants something else". */
+const notAcceptable = new WeakSet<IncomingMessage>();
+
+/** True when Fedify owns this URL but the client's Accept header did not ask for JSON-LD. */
+export function isNotAcceptable(request: FastifyRequest): boolean {
+  return notAcceptable.has(request.raw);
+}
+
+/** Send the bridge's standard 406 answer (for app-installed encapsulated not-found handlers). */
+export function sendNotAcceptable(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(406)
+    .header("vary", "Accept")
+    .send({
+      error: "not_acceptable",
+      message: "This resource is only available as ActivityPub JSON (application/activity+json).",
+    });
+}
+
+class FederationBodyTooLargeError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`Federation request body exceeds ${limit} bytes`);
+    this.name = "FederationBodyTooLargeError";
+    this.limit = limit;
+  }
+}
+
+interface BodyState {
+  /** The lazy stream was pulled at least once (request.raw may be partly consumed). */
+  touched: boolean;
+  /** The body exceeded the cap. */
+  tooLarge: boolean;
+}
+
+/**
+ * A body stream that starts reading `raw` only on its first pull and errors once more than
+ * `limit` bytes arrive (or immediately, before reading, if Content-Length already says so).
+ */
+function lazyBody(raw: IncomingMessage, limit: number, state: BodyState): ReadableStream<Uint8Array> {
+  let received = 0;
+  let settled = false;
+  let detach = (): void => {};
+
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (state.touched) {
+          // Subsequent pulls: the consumer wants more, let the socket flow again.
+          if (!settled) raw.resume();
+          return;
+        }
+        state.touched = true;
+
+        const declared = Number(raw.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > limit) {
+          state.tooLarge = true;
+          settled = true;
+          controller.error(new FederationBodyTooLargeError(limit));
+          return;
+        }
+
+        const onData = (chunk: Buffer): void => {
+          if (settled) return;
+          received += chunk.byteLength;
+          if (received > limit) {
+            state.tooLarge = true;
+            settled = true;
+            detach();
+            // Discard the rest of the upload so the 413 can be written and the client is not
+            // left blocked mid-send; the reply closes the connection afterwards.
+            raw.resume();
+            controller.error(new FederationBodyTooLargeError(limit));
+            return;
+          }
+          controller.enqueue(chunk);
+          if ((controller.desiredSize ?? 0) <= 0) raw.pause();
+        };
+        const onEnd = (): void => {
+          if (settled) return;
+          settled = true;
+          detach();
+          controller.close();
+        };
+        const onError = (error: Error): void => {
+          if (settled) return;
+          settled = true;
+          detach();
+          controller.error(error);
+        };
+        const onClose = (): void => {
+          if (!settled && !raw.readableEnded) onError(new Error("Request body aborted by the client"));
+        };
+        detach = () => {
+          raw.off("data", onData);
+          raw.off("end", onEnd);
+          raw.off("error", onError);
+          raw.off("close", onClose);
+        };
+        raw.on("data", onData);
+        raw.on("end", onEnd);
+        raw.on("error", onError);
+        raw.on("close", onClose);
+        raw.resume();
+      },
+      cancel() {
+        if (settled) return;
+        settled = true;
+        detach();
+        raw.resume(); // drain and discard whatever the consumer no longer wants
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Public URL of the request (scheme/host via Fastify's trustProxy-aware getters), or null. */
+function publicUrl(request: FastifyRequest): URL | null {
+  const proto = (request.protocol ?? "http").toLowerCase();
+  const scheme = proto === "https" ? "https" : "http";
+  const host = request.host;
+  // reject empty hosts and hosts that would smuggle a path, query or userinfo into the URL
+  if (!host || /[\/?#@\\\s]/.test(host)) return null;
+  let path = request.url || "/";
+  if (!path.startsWith("/")) {
+    // absolute-form request target ("GET http://host/path HTTP/1.1"): keep only path + query
+    try {
+      const absolute = new URL(path);
+      path = absolute.pathname + absolute.search;
+    } catch {
+      return null;
+    }
+  }
+  try {
+    return new URL(`${scheme}://${host}${path}`);
+  } catch {
+    return null;
+  }
+}
+
+function buildHeaders(raw: IncomingMessage, publicHost: string): Headers {
+  const headers = new Headers();
+  const pairs = raw.rawHeaders;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const name = pairs[i]!;
+    if (name.startsWith(":")) continue; // HTTP/2 pseudo-headers
+    try {
+      headers.append(name, pairs[i + 1]!);
+    } catch {
+      // header value WHATWG Headers refuses; Fedify never needs it
+    }
+  }
+  headers.set("host", publicHost);
+  return headers;
+}
+
+const SKIPPED_RESPONSE_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "set-cookie"]);
+
+async function sendFedifyResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
+  reply.code(response.status);
+  for (const [name, value] of response.headers) {
+    if (!SKIPPED_RESPONSE_HEADERS.has(name)) reply.header(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) reply.header("set-cookie", cookies);
+  if (response.body == null) return reply.send();
+  return reply.send(Buffer.from(await response.arrayBuffer()));
+}
+
+function sendTooLarge(reply: FastifyReply, limit: number): FastifyReply {
+  return reply
+    .code(413)
+    .header("connection", "close")
+    .send({
+      error: "payload_too_large",
+      message: `Federation request bodies are limited to ${limit} bytes.`,
+      limit,
+    });
+}
+
+/**
+ * Install the bridge on the root Fastify instance (onRequest hook + root not-found handler).
+ * Must be called before the instance is ready.
+ */
+export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBridgeOptions<T>): void {
+  const { federation } = options;
+  const limit = options.maxBodyBytes ?? DEFAULT_FEDERATION_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new TypeError(`maxBodyBytes must be a non-negative integer, got ${String(options.maxBodyBytes)}`);
+  }
+
+  app.addHook("onRequest", async (request, reply) => {
+    const raw = request.raw;
+    const url = publicUrl(request);
+    if (url == null) return; // not a URL Fedify could route; let Fastify answer
+
+    const method = (raw.method ?? "GET").toUpperCase();
+    const state: BodyState = { touched: false, tooLarge: false };
+    const hasBody = method !== "GET" && method !== "HEAD";
+    const fedRequest = new Request(url, {
+      method,
+      headers: buildHeaders(raw, url.host),
+      ...(hasBody ? { body: lazyBody(raw, limit, state), duplex: "half" as const } : {}),
+    });
+
+    // Sentinels: identity tells us Fedify gave up on the request rather than answering it.
+    const notFoundSentinel = new Response(null, { status: 404 });
+    const notAcceptableSentinel = new Response(null, { status: 406 });
+
+    let response: Response;
+    try {
+      response = await federation.fetch(fedRequest, {
+        contextData: await options.contextData(request),
+        onNotFound: () => notFoundSentinel,
+        onNotAcceptable: () => notAcceptableSentinel,
+      });
+    } catch (error) {
+      if (state.tooLarge) return sendTooLarge(reply, limit);
+      throw error; // → Fastify error handler (logged, 500)
+    }
+
+    if (state.tooLarge) return sendTooLarge(reply, limit);
+
+    if (response === notFoundSentinel || response === notAcceptableSentinel) {
+      if (response === notAcceptableSentinel) notAcceptable.add(raw);
+      if (state.touched) {
+        // Fedify consumed (part of) the body and then gave up; Fastify's body parser would
+        // wait forever on the drained socket, so go straight to the not-found handler.
+        reply.callNotFound();
+        return reply;
+      }
+      return; // fall through to Fastify routing
+    }
+
+    return sendFedifyResponse(reply, response);
+  });
+
+  const notFound = options.notFound;
+  app.setNotFoundHandler((request, reply) => {
+    if (isNotAcceptable(request)) return sendNotAcceptable(reply);
+    if (notFound != null) return notFound(request, reply);
+    return reply.code(404).send({
+      error: "not_found",
+      message: `Route ${request.method} ${request.url.split("?")[0]} not found`,
+    });
+  });
+}
