@@ -7,6 +7,7 @@ const onPostgres = process.env.HYPHAE_TEST_DATABASE === "postgres";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    globalSetup: ["tests/global-setup.ts"],
     exclude: onPostgres ? ["**/node_modules/**"] : ["**/node_modules/**", "tests/**/*.pg.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -25,7 +25,8 @@ export interface DatabaseHandle {
 export type OpenDatabaseOptions =
   | { readonly databaseUrl: string; readonly poolSize?: number }
   | { readonly dataDir: string }
-  | { readonly memory: true };
+  /** In memory; `template` is a data-directory dump (PGlite's dumpDataDir) to start from. */
+  | { readonly memory: true; readonly template?: Blob };
 
 // pg hands back int8 and numeric as strings; PGlite is told to do the same so code
 // behaves identically on both (exact decimals, ids beyond 2^53).
@@ -35,7 +36,7 @@ const SAME_AS_PG = { [types.INT8]: keepText, [types.NUMERIC]: keepText };
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if ("databaseUrl" in options) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
   if ("dataDir" in options) return openPglite(options.dataDir);
-  return openPglite(null);
+  return openPglite(null, options.template);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
@@ -92,7 +93,7 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   };
 }
 
-async function openPglite(dataDir: string | null): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string | null, template?: Blob): Promise<DatabaseHandle> {
   let lock: DirectoryLock | null = null;
   let pglite: PGlite;
   if (dataDir) {
@@ -105,7 +106,7 @@ async function openPglite(dataDir: string | null): Promise<DatabaseHandle> {
       throw error;
     }
   } else {
-    pglite = await PGlite.create({ parsers: SAME_AS_PG });
+    pglite = await PGlite.create({ parsers: SAME_AS_PG, ...(template && { loadDataDir: template }) });
   }
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   return {

@@ -27,6 +27,12 @@ export class FederationActorDirectory implements ActorDirectory {
     try {
       const documentLoader = await ctx.getDocumentLoader({ identifier: podSlug });
       object = await ctx.lookupObject(query, { documentLoader });
+      if (!object && this.#deps.config.allowPrivateAddresses && !/^https?:\/\//.test(query)) {
+        // Local testing only: WebFinger for handles always uses https, but nodes on
+        // loopback speak plain http. Ask over http and follow the self link.
+        const self = await plainHttpWebFinger(query);
+        if (self) object = await ctx.lookupObject(self, { documentLoader });
+      }
     } catch (error) {
       throw unavailable("REMOTE_LOOKUP_FAILED", `Could not look up ${query}: ${String(error)}`);
     }
@@ -36,4 +42,16 @@ export class FederationActorDirectory implements ActorDirectory {
     if (!/^https?:\/\//.test(query)) info.handle = `@${query.replace(/^@/, "")}`;
     return info;
   }
+}
+
+async function plainHttpWebFinger(handle: string): Promise<string | null> {
+  const acct = handle.replace(/^@/, "");
+  const host = acct.slice(acct.lastIndexOf("@") + 1);
+  const url = new URL(`http://${host}/.well-known/webfinger`);
+  url.searchParams.set("resource", `acct:${acct}`);
+  const response = await fetch(url, { headers: { accept: "application/jrd+json" }, signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) return null;
+  const jrd = (await response.json()) as { links?: Array<{ rel?: string; type?: string; href?: string }> };
+  const self = jrd.links?.find((l) => l.rel === "self" && l.href && /activity\+json|ld\+json/.test(l.type ?? ""));
+  return self?.href ?? null;
 }

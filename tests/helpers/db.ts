@@ -4,7 +4,9 @@
  * PostgreSQL server (dropped afterwards).
  */
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import pg from "pg";
+import { inject } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 
@@ -44,6 +46,21 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
   };
 }
 
+let template: Blob | null | undefined;
+/** The migrated cluster dump made by tests/global-setup.ts, read once per test file. */
+function pgliteTemplate(): Blob | null {
+  if (template === undefined) {
+    let file: string | null = null;
+    try {
+      file = inject("pgliteTemplate");
+    } catch {
+      file = null; // outside vitest (scripts): start from an empty cluster
+    }
+    template = file ? new Blob([fs.readFileSync(file)]) : null;
+  }
+  return template;
+}
+
 export async function createTestDatabase(options: { migrate?: boolean; kind?: "pglite" | "postgres" } = {}): Promise<TestDatabase> {
   const kind = options.kind ?? TEST_DATABASE;
   let handle: DatabaseHandle;
@@ -55,7 +72,7 @@ export async function createTestDatabase(options: { migrate?: boolean; kind?: "p
     dropDb = created.drop;
     handle = await openDatabase({ databaseUrl: url });
   } else {
-    handle = await openDatabase({ memory: true });
+    handle = await openDatabase({ memory: true, ...(pgliteTemplate() && { template: pgliteTemplate()! }) });
   }
   if (options.migrate !== false) await migrateToLatest(handle.db);
   return {
