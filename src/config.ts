@@ -118,7 +118,9 @@ function read<K extends keyof typeof variables>(env: Env, name: K): z.output<(ty
 /** Names of every variable the node reads, for docs and tests. */
 export const CONFIG_VARIABLES = Object.keys(variables);
 
-export function loadConfig(env: Env = process.env): Config {
+/** `defaults` fill in variables the environment leaves unset (the CLI quietens logs this way). */
+export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
+  env = { ...defaults, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")) };
   const port = read(env, "PORT")!;
   const host = read(env, "HOST")!;
   const publicUrl = read(env, "PUBLIC_URL") ?? new URL(`http://localhost:${port}`);

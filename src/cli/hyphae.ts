@@ -11,7 +11,7 @@ import { Command, Option } from "commander";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { lockHolder, DirectoryLockedError } from "../db/lock.ts";
 import { DomainError } from "../domain/errors.ts";
-import { callAdminSocket, AdminSocketUnavailableError } from "../http/admin-socket.ts";
+import { callAdminSocket, AdminSocketUnavailableError } from "./admin-client.ts";
 import { configureLogging } from "../lib/logging.ts";
 import { SOFTWARE_VERSION } from "../lib/version.ts";
 import { runAdminOp } from "../services/admin-ops.ts";
@@ -23,7 +23,7 @@ class CliError extends Error {}
 function config(): Config {
   try {
     // Commands are quiet unless asked: the node's own logs are for the server.
-    return loadConfig({ LOG_LEVEL: "error", ...process.env });
+    return loadConfig(undefined, { LOG_LEVEL: "error" });
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;

@@ -5,7 +5,7 @@
  */
 import { sql } from "kysely";
 import type { FastifyInstance } from "fastify";
-import { countPods } from "../db/repos/pods.ts";
+import { countPods } from "../services/pods.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION, SOURCE_URL } from "../lib/version.ts";
 import type { ServiceDeps } from "../services/ports.ts";
 
@@ -39,7 +39,7 @@ export async function registerMeta(app: FastifyInstance, sources: HealthSources)
   });
 
   const nodeInfo = async (version: "2.0" | "2.1") => {
-    const pods = await countPods(deps.db);
+    const pods = await countPods(deps);
     return {
       version,
       software: {

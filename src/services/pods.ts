@@ -49,6 +49,10 @@ export async function findPod(deps: ServiceDeps, slug: string): Promise<Pod | nu
   return pods.getPodBySlug(deps.db, slug);
 }
 
+export async function countPods(deps: ServiceDeps): Promise<number> {
+  return pods.countPods(deps.db);
+}
+
 export async function listPods(deps: ServiceDeps): Promise<Pod[]> {
   return pods.listPods(deps.db);
 }

@@ -5,6 +5,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/schema.ts";
+import type { RemoteActorInfo } from "../domain/actors.ts";
 
 export interface Clock {
   now(): Date;
@@ -38,15 +39,9 @@ export interface Outbox {
   flush(): Promise<void>;
 }
 
+export type { RemoteActorInfo } from "../domain/actors.ts";
+
 /** Looks up actors on other servers (implemented in src/federation with signed fetches). */
-export interface RemoteActorInfo {
-  iri: string;
-  handle: string | null;
-  name: string | null;
-  url: string | null;
-  inbox: string;
-  sharedInbox: string | null;
-}
 export interface ActorDirectory {
   /** Resolve `@user@host`, `user@host` or an actor URL, fetching as the given pod. */
   resolve(podSlug: string, handleOrIri: string): Promise<RemoteActorInfo>;

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { RemoteActorInfo } from "../../services/ports.ts";
+import type { RemoteActorInfo } from "../../domain/actors.ts";
 import type { Database, FollowerStatus, FollowingStatus } from "../schema.ts";
 
 export async function upsertRemoteActor(db: Kysely<Database>, actor: RemoteActorInfo, now: Date): Promise<void> {
