@@ -2,6 +2,7 @@
  * The composition root: opens the database, runs migrations, and builds the services'
  * dependencies and the federation. Used by the server, the worker, the CLI and tests.
  */
+import os from "node:os";
 import type { Config } from "./config.ts";
 import { openDatabase, type DatabaseHandle } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
@@ -49,6 +50,8 @@ export async function createAppContext(config: Config, options: AppContextOption
     leaseSeconds: config.queue.leaseSeconds,
     pollSeconds: config.queue.pollSeconds,
     concurrency: config.queue.concurrency,
+    // host:pid makes `leased_by` in fedify_queue point at the process holding a message.
+    workerId: `${os.hostname()}:${process.pid}:${randomIds.uuid().slice(0, 8)}`,
     log: serviceLogger("queue"),
   });
   const outbox = new FederationOutbox();
