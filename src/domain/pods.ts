@@ -37,6 +37,8 @@ export interface Pod {
   iconUrl: string | null;
   manuallyApprovesFollowers: boolean;
   createdAt: Date;
+  /** Changes whenever the profile changes; caches of the rendered actor key on it. */
+  updatedAt: Date;
 }
 
 /** Parse with zod and turn the first problem into a DomainError naming the field. */

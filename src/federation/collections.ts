@@ -3,7 +3,7 @@
  * outbox and featured stay empty until pods publish posts.
  */
 import * as follows from "../db/repos/follows.ts";
-import { findPod } from "../services/pods.ts";
+import { findPodCached } from "../services/pods.ts";
 import type { HyphaeFederation } from "./federation.ts";
 import { PATHS } from "./uris.ts";
 
@@ -32,7 +32,7 @@ function decodeCursor(cursor: string): FollowerCursor | null {
 export function registerCollections(federation: HyphaeFederation): void {
   federation
     .setFollowersDispatcher(PATHS.followers, async (ctx, identifier, cursor, baseUri) => {
-      const pod = await findPod(ctx.data, identifier);
+      const pod = await findPodCached(ctx.data, identifier);
       if (!pod) return null;
       // Without a cursor, return null so Fedify serves the collection with a `first` page.
       if (cursor === null) return null;
@@ -53,13 +53,13 @@ export function registerCollections(federation: HyphaeFederation): void {
     })
     .setFirstCursor(() => "")
     .setCounter(async (ctx, identifier) => {
-      const pod = await findPod(ctx.data, identifier);
+      const pod = await findPodCached(ctx.data, identifier);
       return pod ? follows.countFollowers(ctx.data.db, pod.id, "accepted") : null;
     });
 
   federation
     .setFollowingDispatcher(PATHS.following, async (ctx, identifier, cursor) => {
-      const pod = await findPod(ctx.data, identifier);
+      const pod = await findPodCached(ctx.data, identifier);
       if (!pod) return null;
       if (cursor === null) return null;
       const offset = cursor === "" ? 0 : Number(cursor);
@@ -72,19 +72,19 @@ export function registerCollections(federation: HyphaeFederation): void {
     })
     .setFirstCursor(() => "")
     .setCounter(async (ctx, identifier) => {
-      const pod = await findPod(ctx.data, identifier);
+      const pod = await findPodCached(ctx.data, identifier);
       return pod ? follows.countFollowing(ctx.data.db, pod.id, "accepted") : null;
     });
 
   federation
     .setOutboxDispatcher(PATHS.outbox, async (ctx, identifier) => {
-      const pod = await findPod(ctx.data, identifier);
+      const pod = await findPodCached(ctx.data, identifier);
       return pod ? { items: [] } : null;
     })
-    .setCounter(async (ctx, identifier) => ((await findPod(ctx.data, identifier)) ? 0 : null));
+    .setCounter(async (ctx, identifier) => ((await findPodCached(ctx.data, identifier)) ? 0 : null));
 
   federation.setFeaturedDispatcher(PATHS.featured, async (ctx, identifier) => {
-    const pod = await findPod(ctx.data, identifier);
+    const pod = await findPodCached(ctx.data, identifier);
     return pod ? { items: [] } : null;
   });
 }

@@ -5,6 +5,7 @@
 import {
   createFederation,
   importJwk,
+  type Context,
   type Federation,
   type KvStore,
   type MessageQueue,
@@ -12,9 +13,10 @@ import {
 import { Endpoints, Group, Image } from "@fedify/vocab";
 import type { Config } from "../config.ts";
 import { listPodKeys } from "../db/repos/pods.ts";
+import type { Pod } from "../domain/pods.ts";
 import { textToHtml } from "../lib/html.ts";
 import type { ServiceDeps } from "../services/ports.ts";
-import { findPod } from "../services/pods.ts";
+import { findPodCached } from "../services/pods.ts";
 import { registerCollections } from "./collections.ts";
 import { registerFollowListeners } from "./inbox/follows.ts";
 import { dateToInstant } from "./temporal.ts";
@@ -66,35 +68,55 @@ async function loadKeyPairs(deps: ServiceDeps, podId: string): Promise<CryptoKey
   return pairs;
 }
 
+/**
+ * Rendering an actor costs milliseconds of CPU (key export to PEM and multibase, JSON-LD
+ * compaction), and actors are fetched far more often than they change. Each process
+ * keeps the rendered document per pod, keyed by the pod's `updated_at`, so a change made
+ * by any process (or a restart) renders it afresh. Objects parsed from JSON-LD keep
+ * their source document, which Fedify then serves as is.
+ */
+const actorCache = new Map<string, { stamp: number; actor: Group }>();
+
+async function renderPodActor(ctx: Context<ServiceDeps>, pod: Pod): Promise<Group> {
+  const keys = await ctx.getActorKeyPairs(pod.slug);
+  return new Group({
+    id: ctx.getActorUri(pod.slug),
+    preferredUsername: pod.slug,
+    name: pod.name,
+    summary: pod.summary ? textToHtml(pod.summary) : null,
+    url: podProfileUrl(new URL(ctx.origin), pod.slug),
+    icon: pod.iconUrl ? new Image({ url: new URL(pod.iconUrl) }) : null,
+    inbox: ctx.getInboxUri(pod.slug),
+    endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+    outbox: ctx.getOutboxUri(pod.slug),
+    followers: ctx.getFollowersUri(pod.slug),
+    following: ctx.getFollowingUri(pod.slug),
+    featured: ctx.getFeaturedUri(pod.slug),
+    manuallyApprovesFollowers: pod.manuallyApprovesFollowers,
+    discoverable: true,
+    indexable: true,
+    published: dateToInstant(pod.createdAt),
+    publicKey: keys[0]?.cryptographicKey ?? null,
+    assertionMethods: keys.filter((k) => k.privateKey.algorithm.name === "Ed25519").map((k) => k.multikey),
+  });
+}
+
 function registerActors(federation: HyphaeFederation): void {
   federation
     .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
-      const pod = await findPod(ctx.data, identifier);
+      const pod = await findPodCached(ctx.data, identifier);
       if (!pod) return null;
-      const keys = await ctx.getActorKeyPairs(identifier);
-      return new Group({
-        id: ctx.getActorUri(identifier),
-        preferredUsername: pod.slug,
-        name: pod.name,
-        summary: pod.summary ? textToHtml(pod.summary) : null,
-        url: podProfileUrl(new URL(ctx.origin), pod.slug),
-        icon: pod.iconUrl ? new Image({ url: new URL(pod.iconUrl) }) : null,
-        inbox: ctx.getInboxUri(identifier),
-        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
-        outbox: ctx.getOutboxUri(identifier),
-        followers: ctx.getFollowersUri(identifier),
-        following: ctx.getFollowingUri(identifier),
-        featured: ctx.getFeaturedUri(identifier),
-        manuallyApprovesFollowers: pod.manuallyApprovesFollowers,
-        discoverable: true,
-        indexable: true,
-        published: dateToInstant(pod.createdAt),
-        publicKey: keys[0]?.cryptographicKey ?? null,
-        assertionMethods: keys.filter((k) => k.privateKey.algorithm.name === "Ed25519").map((k) => k.multikey),
-      });
+      const stamp = pod.updatedAt.getTime();
+      const cached = actorCache.get(pod.id);
+      if (cached && cached.stamp === stamp) return cached.actor;
+      const rendered = await renderPodActor(ctx, pod);
+      const json = await rendered.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
+      const actor = await Group.fromJsonLd(json, { contextLoader: ctx.contextLoader, documentLoader: ctx.documentLoader });
+      actorCache.set(pod.id, { stamp, actor });
+      return actor;
     })
     .setKeyPairsDispatcher(async (ctx, identifier) => {
-      const pod = await findPod(ctx.data, identifier);
+      const pod = await findPodCached(ctx.data, identifier);
       return pod ? loadKeyPairs(ctx.data, pod.id) : [];
     })
     // WebFinger: handles are matched case-insensitively; slugs are lowercase.

@@ -14,6 +14,7 @@ export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod>
   }
   // Key generation is slow (RSA-4096); do it before opening the transaction.
   const keys = await Promise.all([generateJwkPair("RSASSA-PKCS1-v1_5"), generateJwkPair("Ed25519")]);
+  const now = deps.clock.now();
   const pod: Pod = {
     id: deps.ids.uuid(),
     slug: data.slug,
@@ -21,7 +22,8 @@ export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod>
     summary: data.summary,
     iconUrl: data.iconUrl,
     manuallyApprovesFollowers: data.manuallyApprovesFollowers,
-    createdAt: deps.clock.now(),
+    createdAt: now,
+    updatedAt: now,
   };
   try {
     await deps.db.transaction().execute(async (trx) => {
@@ -35,6 +37,7 @@ export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod>
     }
     throw error;
   }
+  forgetPod(deps, pod.slug);
   deps.log.info("Pod created", { slug: pod.slug });
   return pod;
 }
@@ -49,6 +52,31 @@ export async function findPod(deps: ServiceDeps, slug: string): Promise<Pod | nu
   return pods.getPodBySlug(deps.db, slug);
 }
 
+/**
+ * Read path for documents served to the fediverse (actor, collections, WebFinger):
+ * pods change rarely and are read on every request, so each process remembers them for
+ * a moment. A change made in this process is seen at once; one made by another process
+ * (several web processes on PostgreSQL) within POD_CACHE_MS.
+ */
+const POD_CACHE_MS = 2000;
+const podCache = new WeakMap<object, Map<string, { pod: Pod | null; at: number }>>();
+
+export async function findPodCached(deps: ServiceDeps, slug: string): Promise<Pod | null> {
+  let cache = podCache.get(deps.db);
+  if (!cache) podCache.set(deps.db, (cache = new Map()));
+  const now = performance.now();
+  const hit = cache.get(slug);
+  if (hit && now - hit.at < POD_CACHE_MS) return hit.pod;
+  const pod = await pods.getPodBySlug(deps.db, slug);
+  if (cache.size > 10_000) cache.clear();
+  cache.set(slug, { pod, at: now });
+  return pod;
+}
+
+function forgetPod(deps: ServiceDeps, slug: string): void {
+  podCache.get(deps.db)?.delete(slug);
+}
+
 export async function countPods(deps: ServiceDeps): Promise<number> {
   return pods.countPods(deps.db);
 }
@@ -61,6 +89,7 @@ export async function updatePod(deps: ServiceDeps, slug: string, input: unknown)
   const pod = await getPod(deps, slug);
   const patch = parseOrThrow(podProfileSchema.partial().strict(), input);
   await pods.updatePodProfile(deps.db, pod.id, patch, deps.clock.now());
+  forgetPod(deps, slug);
   return getPod(deps, slug);
 }
 

@@ -12,6 +12,7 @@ export function podFromRow(row: PodRow): Pod {
     iconUrl: row.icon_url,
     manuallyApprovesFollowers: row.manually_approves_followers,
     createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -46,7 +47,7 @@ export async function insertPod(db: Kysely<Database>, pod: Pod): Promise<void> {
       icon_url: pod.iconUrl,
       manually_approves_followers: pod.manuallyApprovesFollowers,
       created_at: pod.createdAt,
-      updated_at: pod.createdAt,
+      updated_at: pod.updatedAt,
     })
     .execute();
 }
