@@ -35,7 +35,7 @@
  *   5. Bodies Fedify reads bypass Fastify's `bodyLimit`, so the lazy stream enforces
  *      `maxBodyBytes` (default 1 MiB): a declared Content-Length above the cap fails on the first
  *      pull before any byte is read; chunked bodies are counted and the stream is errored past
- *      the cap. Either way the reply is **413** `{ "error": "payload_too_large", ... }` with
+ *      the cap. Either way the reply is **413** `{ "error": "PAYLOAD_TOO_LARGE", ... }` with
  *      `Connection: close`. The cap only applies to bodies Fedify actually reads (inbox/outbox
  *      POSTs); ordinary Fastify routes keep their own `bodyLimit`.
  *   6. Errors thrown by `federation.fetch` propagate out of the hook → Fastify's error handler
@@ -60,7 +60,7 @@ export interface FedifyBridgeOptions<T> {
   maxBodyBytes?: number;
   /**
    * Handler for genuinely unknown routes (requests not flagged as "not acceptable").
-   * Default: `404 { "error": "not_found", "message": ... }`.
+   * Default: `404 { "error": "NOT_FOUND", "message": ... }`.
    */
   notFound?: (request: FastifyRequest, reply: FastifyReply) => unknown;
 }
@@ -79,7 +79,7 @@ export function sendNotAcceptable(reply: FastifyReply): FastifyReply {
     .code(406)
     .header("vary", "Accept")
     .send({
-      error: "not_acceptable",
+      error: "NOT_ACCEPTABLE",
       message: "This resource is only available as ActivityPub JSON (application/activity+json).",
     });
 }
@@ -239,7 +239,7 @@ function sendTooLarge(reply: FastifyReply, limit: number): FastifyReply {
     .code(413)
     .header("connection", "close")
     .send({
-      error: "payload_too_large",
+      error: "PAYLOAD_TOO_LARGE",
       message: `Federation request bodies are limited to ${limit} bytes.`,
       limit,
     });
@@ -307,7 +307,7 @@ export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBri
     if (isNotAcceptable(request)) return sendNotAcceptable(reply);
     if (notFound != null) return notFound(request, reply);
     return reply.code(404).send({
-      error: "not_found",
+      error: "NOT_FOUND",
       message: `Route ${request.method} ${request.url.split("?")[0]} not found`,
     });
   });

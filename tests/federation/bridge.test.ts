@@ -285,7 +285,7 @@ describe("b. content negotiation between Fedify and Fastify", () => {
     const res = await fetch(`${A.base}/users/alice/followers`, { headers: { accept: "text/html" } });
     expect(res.status).toBe(406);
     expect(res.headers.get("vary")).toMatch(/accept/i);
-    expect(await res.json()).toMatchObject({ error: "not_acceptable" });
+    expect(await res.json()).toMatchObject({ error: "NOT_ACCEPTABLE" });
   });
 
   it("still serves that collection as JSON to ActivityPub clients", async () => {
@@ -298,7 +298,7 @@ describe("b. content negotiation between Fedify and Fastify", () => {
   it("answers a plain 404 for URLs neither side knows", async () => {
     const res = await fetch(`${A.base}/nothing/here`, { headers: { accept: "text/html" } });
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: "not_found" });
+    expect(await res.json()).toMatchObject({ error: "NOT_FOUND" });
   });
 
   it("delegates unflagged not-found requests to the app's notFound option, keeping the 406", async () => {
@@ -408,7 +408,7 @@ describe("d. inbox guards", () => {
     });
     expect(res.status).toBe(413);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-    expect(await res.json()).toMatchObject({ error: "payload_too_large", limit: MiB });
+    expect(await res.json()).toMatchObject({ error: "PAYLOAD_TOO_LARGE", limit: MiB });
     expect(A.listenerRuns).toBe(runs);
   });
 
@@ -420,7 +420,7 @@ describe("d. inbox guards", () => {
     const res = await postChunked(`${A.base}/inbox`, chunks, { "content-type": AP });
     expect(res.status).toBe(413);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
-    expect(JSON.parse(res.body)).toMatchObject({ error: "payload_too_large", limit: MiB });
+    expect(JSON.parse(res.body)).toMatchObject({ error: "PAYLOAD_TOO_LARGE", limit: MiB });
     expect(A.listenerRuns).toBe(runs);
   });
 
@@ -445,7 +445,7 @@ describe("d. inbox guards", () => {
       req.write(Buffer.alloc(1024, 0x20));
     });
     expect(res.status).toBe(413);
-    expect(JSON.parse(res.body)).toMatchObject({ error: "payload_too_large" });
+    expect(JSON.parse(res.body)).toMatchObject({ error: "PAYLOAD_TOO_LARGE" });
     expect(A.listenerRuns).toBe(runs);
   });
 
