@@ -9,6 +9,7 @@ import { migrateToLatest } from "./db/migrate.ts";
 import { FederationActorDirectory } from "./federation/actor-directory.ts";
 import { createHyphaeFederation, type HyphaeFederation } from "./federation/federation.ts";
 import { FederationOutbox } from "./federation/publish.ts";
+import { podUris } from "./federation/uris.ts";
 import { KyselyKvStore } from "./federation/storage/kv-store.ts";
 import { KyselyMessageQueue } from "./federation/storage/message-queue.ts";
 import { serviceLogger } from "./lib/logging.ts";
@@ -64,6 +65,7 @@ export async function createAppContext(config: Config, options: AppContextOption
     log,
     outbox,
     actors,
+    uris: podUris(config.publicUrl),
   };
   const federation = createHyphaeFederation({ config, kv, queue });
   outbox.attach(federation, deps);

@@ -20,6 +20,15 @@ export const podFollowUrl = (origin: URL, slug: string, id: string) => new URL(`
 export const podActivityUrl = (origin: URL, slug: string, kind: string, id: string) =>
   new URL(`/pods/${slug}#${kind}/${id}`, origin);
 
+/** The node's IRIs for services (the PodUris port). */
+export function podUris(origin: URL) {
+  return {
+    actor: (slug: string) => podActorUrl(origin, slug),
+    profile: (slug: string) => podProfileUrl(origin, slug),
+    follow: (slug: string, id: string) => podFollowUrl(origin, slug, id),
+  };
+}
+
 /** `/pods/<slug>/follows/<id>` → slug, for matching answers to our Follows. */
 export function slugFromFollowUrl(origin: URL, iri: string | URL | null | undefined): string | null {
   if (!iri) return null;

@@ -81,9 +81,6 @@ export async function listFollowers(deps: ServiceDeps, podSlug: string, status: 
   return follows.listFollowers(deps.db, pod.id, { status });
 }
 
-export function followIriFor(deps: ServiceDeps, pod: Pod): string {
-  return new URL(`/pods/${pod.slug}/follows/${deps.ids.uuid()}`, deps.config.publicUrl).href;
-}
 
 /** One of our pods asks to follow a remote actor (handle `@user@host` or actor URL). */
 export async function requestFollow(deps: ServiceDeps, podSlug: string, target: string) {
@@ -91,7 +88,7 @@ export async function requestFollow(deps: ServiceDeps, podSlug: string, target: 
   const trimmed = target.trim();
   if (!trimmed) throw invalid("INVALID_TARGET", "Give a handle such as @oak-street@node.example or an actor URL");
   const actor = await deps.actors.resolve(pod.slug, trimmed);
-  if (new URL(actor.iri).href === new URL(`/pods/${pod.slug}`, deps.config.publicUrl).href) {
+  if (new URL(actor.iri).href === deps.uris.actor(pod.slug).href) {
     throw invalid("CANNOT_FOLLOW_SELF", "A pod cannot follow itself");
   }
   const now = deps.clock.now();
@@ -100,7 +97,7 @@ export async function requestFollow(deps: ServiceDeps, podSlug: string, target: 
     const existing = await follows.getFollowing(trx, pod.id, actor.iri);
     if (existing?.status === "accepted") return { ...existing, created: false };
     // Pending or previously rejected: send a fresh Follow with a new id.
-    const followIri = followIriFor(deps, pod);
+    const followIri = deps.uris.follow(pod.slug, deps.ids.uuid()).href;
     await follows.upsertFollowing(trx, { podId: pod.id, actorIri: actor.iri, followIri, status: "pending" }, now);
     await deps.outbox.record(trx, { kind: "send_follow", podId: pod.id, actorIri: actor.iri, followIri });
     return { ...(await follows.getFollowing(trx, pod.id, actor.iri))!, created: true };

@@ -47,6 +47,13 @@ export interface ActorDirectory {
   resolve(podSlug: string, handleOrIri: string): Promise<RemoteActorInfo>;
 }
 
+/** The node's own IRIs, built in one place (src/federation/uris.ts). */
+export interface PodUris {
+  actor(slug: string): URL;
+  profile(slug: string): URL;
+  follow(slug: string, id: string): URL;
+}
+
 export interface ServiceDeps {
   readonly db: Kysely<Database>;
   readonly config: Config;
@@ -55,6 +62,7 @@ export interface ServiceDeps {
   readonly log: Logger;
   readonly outbox: Outbox;
   readonly actors: ActorDirectory;
+  readonly uris: PodUris;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
