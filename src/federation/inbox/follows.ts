@@ -8,6 +8,7 @@ import { DomainError } from "../../domain/errors.ts";
 import { findFollowerByFollowIri } from "../../db/repos/follows.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { receiveFollow, receiveFollowAnswer, receiveUndoFollow } from "../../services/follows.ts";
+import { listPods } from "../../services/pods.ts";
 import type { HyphaeFederation } from "../federation.ts";
 import { actorToRemoteActorInfo, objectToActor } from "../mappers.ts";
 import { slugFromFollowUrl } from "../uris.ts";
@@ -17,6 +18,12 @@ type Ctx = InboxContext<ServiceDeps>;
 export function registerFollowListeners(federation: HyphaeFederation): void {
   federation
     .setInboxListeners("/pods/{identifier}/inbox", "/inbox")
+    // Personal inboxes fetch keys signed as the recipient pod; the shared inbox signs as
+    // the node's oldest pod, so servers in authorized-fetch mode answer either way.
+    .setSharedKeyDispatcher(async (ctx) => {
+      const [first] = await listPods(ctx.data);
+      return first ? { identifier: first.slug } : null;
+    })
     .on(Follow, ignoringDomainErrors(onFollow))
     .on(Undo, ignoringDomainErrors(onUndo))
     .on(Accept, ignoringDomainErrors((ctx, a) => onFollowAnswer(ctx, a, true)))
