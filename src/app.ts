@@ -32,6 +32,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerFedifyBridge(app, {
     federation: ctx.federation,
     contextData: () => ctx.deps,
+    // NodeInfo 2.0 and 2.1 are served by src/http/meta.ts, not by Fedify.
+    appPaths: ["/.well-known/nodeinfo"],
     notFound: (request, reply) =>
       reply.code(404).send({ error: "NOT_FOUND", message: `Nothing at ${request.method} ${request.url.split("?")[0]}` }),
   });

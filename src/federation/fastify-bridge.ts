@@ -63,6 +63,11 @@ export interface FedifyBridgeOptions<T> {
    * Default: `404 { "error": "NOT_FOUND", "message": ... }`.
    */
   notFound?: (request: FastifyRequest, reply: FastifyReply) => unknown;
+  /**
+   * Paths Fedify would answer that the app serves with its own routes instead, e.g.
+   * `/.well-known/nodeinfo` (without a NodeInfo dispatcher Fedify answers it with no links).
+   */
+  appPaths?: readonly string[];
 }
 
 /** Requests for which Fedify said "this URL is mine, but the client wants something else". */
@@ -84,7 +89,7 @@ export function sendNotAcceptable(reply: FastifyReply): FastifyReply {
     });
 }
 
-class FederationBodyTooLargeError extends Error {
+export class FederationBodyTooLargeError extends Error {
   readonly limit: number;
   constructor(limit: number) {
     super(`Federation request body exceeds ${limit} bytes`);
@@ -260,6 +265,7 @@ export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBri
     const raw = request.raw;
     const url = publicUrl(request);
     if (url == null) return; // not a URL Fedify could route; let Fastify answer
+    if (options.appPaths?.includes(url.pathname)) return; // the app's own route answers
 
     const method = (raw.method ?? "GET").toUpperCase();
     const state: BodyState = { touched: false, tooLarge: false };

@@ -9,6 +9,7 @@ import { findFollowerByFollowIri } from "../../db/repos/follows.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { receiveFollow, receiveFollowAnswer, receiveUndoFollow } from "../../services/follows.ts";
 import { listPods } from "../../services/pods.ts";
+import { FederationBodyTooLargeError } from "../fastify-bridge.ts";
 import type { HyphaeFederation } from "../federation.ts";
 import { actorToRemoteActorInfo, objectToActor } from "../mappers.ts";
 import { slugFromFollowUrl } from "../uris.ts";
@@ -29,7 +30,11 @@ export function registerFollowListeners(federation: HyphaeFederation): void {
     .on(Accept, ignoringDomainErrors((ctx, a) => onFollowAnswer(ctx, a, true)))
     .on(Reject, ignoringDomainErrors((ctx, a) => onFollowAnswer(ctx, a, false)))
     .onError((ctx, error) => {
-      ctx.data.log.error("Inbox handler failed", { error: String(error) });
+      // Fedify also reports requests it refused before any handler ran (malformed JSON,
+      // oversized or aborted bodies): those are the sender's mistake, not ours.
+      const refused = error instanceof SyntaxError || error instanceof FederationBodyTooLargeError || /aborted by the client/.test(error.message);
+      if (refused) ctx.data.log.warn("Inbox request refused", { error: String(error) });
+      else ctx.data.log.error("Inbox handler failed", { error: String(error) });
     });
 }
 

@@ -70,7 +70,8 @@ export class RouteTable {
     const paths: Record<string, Record<string, unknown>> = {};
     const schema = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, unrepresentable: "any" });
     for (const spec of this.specs) {
-      const path = (this.prefix + spec.url).replace(/:(\w+)/g, "{$1}");
+      // Relative to the server URL (the prefix), as OpenAPI resolves paths.
+      const path = spec.url.replace(/:(\w+)/g, "{$1}");
       const parameters: unknown[] = [];
       for (const [where, s] of [["path", spec.params], ["query", spec.query]] as const) {
         if (!s) continue;

@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from "../../lib/html.ts";
+import { html, raw, type SafeHtml } from "../../lib/html.ts";
 
 export interface PageMeta {
   title: string;
@@ -36,7 +36,7 @@ export function page(meta: PageMeta, body: SafeHtml): string {
 ${meta.image ? html`<meta property="og:image" content="${meta.image}">` : ""}
 <link rel="canonical" href="${meta.url}">
 ${meta.activityPubUrl ? html`<link rel="alternate" type="application/activity+json" href="${meta.activityPubUrl}">` : ""}
-<style>${STYLE}</style>
+<style>${raw(STYLE)}</style>
 </head>
 <body><main>
 ${body}
