@@ -1,0 +1,224 @@
+/**
+ * Migrations on the database the test run selects (PGlite or PostgreSQL): they apply
+ * from an empty database, are idempotent, produce exactly the tables and columns that
+ * src/db/schema.ts declares, and the foundation's `down` removes everything it made.
+ *
+ * EXPECTED is checked against schema.ts by the type checker (`npm run lint`): it must
+ * list every table and column of `Database`, no others, and mark exactly the columns
+ * whose selected type includes null as nullable. The test then checks the migrated
+ * database against EXPECTED, so neither side can drift from the other.
+ */
+import fs from "node:fs";
+import { sql, type Kysely, type Selectable } from "kysely";
+import { NO_MIGRATIONS } from "kysely/migration";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
+import { MIGRATIONS_DIR, createMigrator, migrateToLatest } from "../../src/db/migrate.ts";
+import type { Database } from "../../src/db/schema.ts";
+import { TEST_DATABASE, createTestDatabase } from "../helpers/db.ts";
+
+type Columns<Row> = { readonly [C in keyof Row]-?: readonly [dataType: string, nullable: null extends Row[C] ? true : false] };
+type ExpectedSchema = { readonly [T in keyof Database]: Columns<Selectable<Database[T]>> };
+
+const TIMESTAMPTZ = "timestamp with time zone";
+
+const EXPECTED = {
+  pods: {
+    id: ["uuid", false],
+    slug: ["text", false],
+    name: ["text", false],
+    summary: ["text", false],
+    icon_url: ["text", true],
+    manually_approves_followers: ["boolean", false],
+    created_at: [TIMESTAMPTZ, false],
+    updated_at: [TIMESTAMPTZ, false],
+  },
+  pod_keys: {
+    pod_id: ["uuid", false],
+    algorithm: ["text", false],
+    public_jwk: ["jsonb", false],
+    private_jwk: ["jsonb", false],
+    created_at: [TIMESTAMPTZ, false],
+  },
+  remote_actors: {
+    iri: ["text", false],
+    handle: ["text", true],
+    name: ["text", true],
+    url: ["text", true],
+    inbox: ["text", false],
+    shared_inbox: ["text", true],
+    updated_at: [TIMESTAMPTZ, false],
+  },
+  followers: {
+    pod_id: ["uuid", false],
+    actor_iri: ["text", false],
+    follow_iri: ["text", false],
+    status: ["text", false],
+    created_at: [TIMESTAMPTZ, false],
+    updated_at: [TIMESTAMPTZ, false],
+  },
+  following: {
+    pod_id: ["uuid", false],
+    actor_iri: ["text", false],
+    follow_iri: ["text", false],
+    status: ["text", false],
+    created_at: [TIMESTAMPTZ, false],
+    updated_at: [TIMESTAMPTZ, false],
+  },
+  outbox_events: {
+    id: ["bigint", false],
+    pod_id: ["uuid", false],
+    kind: ["text", false],
+    payload: ["jsonb", false],
+    created_at: [TIMESTAMPTZ, false],
+    sent_at: [TIMESTAMPTZ, true],
+  },
+  node_secrets: {
+    name: ["text", false],
+    // `unknown` includes null for the type checker; the column itself is not null.
+    value: ["jsonb", true],
+    created_at: [TIMESTAMPTZ, false],
+  },
+  steward_tokens: {
+    jti: ["uuid", false],
+    pod_id: ["uuid", false],
+    role: ["text", false],
+    label: ["text", true],
+    issued_at: [TIMESTAMPTZ, false],
+    expires_at: [TIMESTAMPTZ, false],
+    revoked_at: [TIMESTAMPTZ, true],
+  },
+  fedify_kv: {
+    key: ["text", false],
+    // `unknown` includes null for the type checker; the column itself is not null.
+    value: ["jsonb", true],
+    expires_at: [TIMESTAMPTZ, true],
+  },
+  fedify_queue: {
+    id: ["bigint", false],
+    // As above: Json<unknown>.
+    message: ["jsonb", true],
+    ordering_key: ["text", true],
+    available_at: [TIMESTAMPTZ, false],
+    created_at: [TIMESTAMPTZ, false],
+    lease_until: [TIMESTAMPTZ, true],
+    leased_by: ["text", true],
+    attempts: ["integer", false],
+  },
+} as const satisfies ExpectedSchema;
+
+/** Columns typed `unknown` in schema.ts, whose nullability the type checker cannot see. */
+const NOT_NULL_DESPITE_UNKNOWN = new Set(["node_secrets.value", "fedify_kv.value", "fedify_queue.message"]);
+
+const BOOKKEEPING = ["hyphae_migrations", "hyphae_migrations_lock"];
+
+const migrationFiles = () =>
+  fs
+    .readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /\.ts$/.test(f))
+    .map((f) => f.replace(/\.ts$/, ""))
+    .sort();
+
+async function tables(db: Kysely<any>): Promise<string[]> {
+  const r = await sql<{ table_name: string }>`
+    select table_name from information_schema.tables
+    where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`.execute(db);
+  return r.rows.map((row) => row.table_name);
+}
+
+async function columns(db: Kysely<any>): Promise<Record<string, Record<string, readonly [string, boolean]>>> {
+  const r = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: "YES" | "NO" }>`
+    select table_name, column_name, data_type, is_nullable from information_schema.columns
+    where table_schema = current_schema() order by table_name, ordinal_position`.execute(db);
+  const out: Record<string, Record<string, readonly [string, boolean]>> = {};
+  for (const row of r.rows) {
+    if (BOOKKEEPING.includes(row.table_name)) continue;
+    (out[row.table_name] ??= {})[row.column_name] = [row.data_type, row.is_nullable === "YES"];
+  }
+  return out;
+}
+
+/** An empty database of the selected kind. (The helper's PGlite databases start from a migrated template.) */
+async function emptyDatabase(): Promise<{ handle: DatabaseHandle; drop(): Promise<void> }> {
+  if (TEST_DATABASE === "postgres") return createTestDatabase({ migrate: false });
+  const handle = await openDatabase({ memory: true });
+  return { handle, drop: () => handle.close() };
+}
+
+let database: { handle: DatabaseHandle; drop(): Promise<void> };
+let db: Kysely<any>;
+
+beforeAll(async () => {
+  database = await emptyDatabase();
+  db = database.handle.db;
+});
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+describe(`migrations on ${TEST_DATABASE}`, () => {
+  it("start from an empty database", async () => {
+    expect(await tables(db)).toEqual([]);
+    expect(migrationFiles()).toContain("20261123000000_foundation");
+  });
+
+  it("apply every migration once, and a second run applies nothing", async () => {
+    expect(await migrateToLatest(db)).toEqual(migrationFiles());
+    expect(await migrateToLatest(db)).toEqual([]);
+    const recorded = await sql<{ name: string }>`select name from hyphae_migrations order by name`.execute(db);
+    expect(recorded.rows.map((r) => r.name)).toEqual(migrationFiles());
+  });
+
+  it("create exactly the tables and columns declared in src/db/schema.ts", async () => {
+    expect(await tables(db)).toEqual([...Object.keys(EXPECTED), ...BOOKKEEPING].sort());
+    const actual = await columns(db);
+    const expected: Record<string, Record<string, readonly [string, boolean]>> = {};
+    for (const [table, cols] of Object.entries(EXPECTED)) {
+      expected[table] = {};
+      for (const [column, [type, nullable]] of Object.entries(cols)) {
+        expected[table][column] = [type, nullable && !NOT_NULL_DESPITE_UNKNOWN.has(`${table}.${column}`)];
+      }
+    }
+    expect(actual).toEqual(expected);
+    // The exceptions name real columns.
+    for (const name of NOT_NULL_DESPITE_UNKNOWN) expect(actual[name.split(".")[0]!]).toHaveProperty([name.split(".")[1]!]);
+  });
+
+  it("create the foreign keys that cascade from pods", async () => {
+    const r = await sql<{ table_name: string; delete_rule: string }>`
+      select tc.table_name, rc.delete_rule
+      from information_schema.table_constraints tc
+      join information_schema.referential_constraints rc
+        on rc.constraint_name = tc.constraint_name and rc.constraint_schema = tc.constraint_schema
+      join information_schema.constraint_column_usage ccu
+        on ccu.constraint_name = tc.constraint_name and ccu.constraint_schema = tc.constraint_schema
+      where tc.table_schema = current_schema() and tc.constraint_type = 'FOREIGN KEY' and ccu.table_name = 'pods'
+      order by tc.table_name`.execute(db);
+    expect(r.rows).toEqual(
+      ["followers", "following", "outbox_events", "pod_keys", "steward_tokens"].map((table_name) => ({ table_name, delete_rule: "CASCADE" })),
+    );
+  });
+
+  it("the foundation's down drops everything it created, and up works again", async () => {
+    // Something in the tables, so down must really drop data, not just empty tables.
+    await sql`insert into pods (id, slug, name) values (${crypto.randomUUID()}, 'oak-street', 'Oak Street')`.execute(db);
+    await sql`insert into fedify_queue (message) values ('{}'::jsonb)`.execute(db);
+
+    const { error, results } = await createMigrator(db).migrateTo(NO_MIGRATIONS);
+    expect(error).toBeUndefined();
+    expect(results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual(
+      [...migrationFiles()].reverse().map((name) => [name, "Down", "Success"]),
+    );
+    expect(await tables(db)).toEqual(BOOKKEEPING);
+    const indexes = await sql<{ indexname: string }>`
+      select indexname from pg_indexes where schemaname = current_schema() and tablename not like 'hyphae_migrations%'`.execute(db);
+    expect(indexes.rows).toEqual([]);
+
+    expect(await migrateToLatest(db)).toEqual(migrationFiles());
+    expect(Object.keys(await columns(db)).sort()).toEqual(Object.keys(EXPECTED).sort());
+    const pods = await sql<{ n: string }>`select count(*) as n from pods`.execute(db);
+    expect(pods.rows[0]?.n).toBe("0");
+  });
+});
+
