@@ -32,6 +32,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | DomainError | Error, request, reply) => {
     if (error instanceof DomainError) {
       const body: ErrorBody = { error: error.code, message: error.message, ...(error.details && { details: error.details }) };
+      if (error.kind === "unauthenticated") reply.header("www-authenticate", `Bearer error="invalid_token"`);
       return reply.code(STATUS[error.kind]).send(body);
     }
     const code = (error as FastifyError).code;

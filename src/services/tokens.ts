@@ -95,7 +95,9 @@ export async function issueToken(
 /** Checks a bearer token. Every failure is a 401 with its own stable code. */
 export async function verifyToken(deps: ServiceDeps, token: string | undefined | null): Promise<TokenPrincipal> {
   if (!token) throw unauthenticated("TOKEN_MISSING", "This endpoint needs a steward token: Authorization: Bearer <token>");
-  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) throw unauthenticated("TOKEN_MALFORMED", "The token is not a JWT");
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) {
+    throw unauthenticated("TOKEN_MALFORMED", "Send a steward token as Authorization: Bearer <token> (this one is not a JWT)");
+  }
   const { publicKey } = await signingKeys(deps);
   let payload;
   try {

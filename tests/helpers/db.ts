@@ -72,7 +72,9 @@ export async function createTestDatabase(options: { migrate?: boolean; kind?: "p
     dropDb = created.drop;
     handle = await openDatabase({ databaseUrl: url });
   } else {
-    handle = await openDatabase({ memory: true, ...(pgliteTemplate() && { template: pgliteTemplate()! }) });
+    // The template is already migrated: use it only when the caller wants a migrated database.
+    const template = options.migrate === false ? null : pgliteTemplate();
+    handle = await openDatabase({ memory: true, ...(template && { template }) });
   }
   if (options.migrate !== false) await migrateToLatest(handle.db);
   return {

@@ -59,6 +59,8 @@ describe("authentication", () => {
   });
 
   it("no Authorization header → 401 TOKEN_MISSING", async () => {
+    const missing = await call("GET", "/pods/oak-street");
+    expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
     await expectError(call("GET", "/pods/oak-street"), 401, "TOKEN_MISSING");
     await expectError(call("GET", "/token"), 401, "TOKEN_MISSING");
   });
