@@ -46,7 +46,22 @@ async function main(): Promise<void> {
     throw error;
   }
   await configureLogging(config.logLevel);
-  let node: RunningNode;
+
+  // Signal handlers go in before anything starts, so a SIGTERM that arrives while the
+  // node is starting (or just after its banner) still shuts it down gracefully.
+  let node: RunningNode | null = null;
+  let stopRequested: string | null = null;
+  const shutdown = (signal: string) => {
+    if (stopRequested) {
+      process.stderr.write("hyphae: second signal, exiting now\n");
+      process.exit(1);
+    }
+    stopRequested = signal;
+    if (node) stopAndExit(node, signal);
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+
   try {
     node = await startNode(config);
   } catch (error) {
@@ -54,25 +69,19 @@ async function main(): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use; set PORT to another port`);
     throw error;
   }
+  if (stopRequested) return stopAndExit(node, stopRequested);
   await printBanner(node, config);
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      process.stderr.write("hyphae: second signal, exiting now\n");
+}
+
+function stopAndExit(node: RunningNode, signal: string): void {
+  process.stdout.write(`Received ${signal}, shutting down…\n`);
+  node.stop().then(
+    () => process.exit(0),
+    (error) => {
+      process.stderr.write(`hyphae: shutdown failed: ${String(error)}\n`);
       process.exit(1);
-    }
-    process.stdout.write(`Received ${signal}, shutting down…\n`);
-    node.stop().then(
-      () => process.exit(0),
-      (error) => {
-        process.stderr.write(`hyphae: shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+    },
+  );
 }
 
 main().catch((error: unknown) => {
