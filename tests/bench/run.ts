@@ -22,21 +22,21 @@
  * to; a fresh database is created beside it and dropped afterwards).
  */
 import { execFileSync, fork } from "node:child_process";
-import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
+import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import Fastify from "fastify";
 import { sql } from "kysely";
-import pg from "pg";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { countFollowers } from "../../src/db/repos/follows.ts";
 import { configureLogging } from "../../src/lib/logging.ts";
 import { startNode, type RunningNode } from "../../src/node.ts";
 import { findPod } from "../../src/services/pods.ts";
+import { createPostgresDatabase, freePort } from "../helpers/infra.ts";
 import { signCavage } from "./cavage.ts";
 import { startFakeRemote } from "./fake-remote.ts";
 import type { LoadMessage, LoadRequest, LoadSummary } from "./load.ts";
@@ -124,37 +124,7 @@ const note = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------
-// Set-up helpers (tests/helpers/ has equivalents, but importing them loads vitest).
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A fresh database on the PostgreSQL server of `adminUrl`, as tests/helpers/db.ts makes them. */
-async function createPostgresDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `hyphae_bench_${randomBytes(8).toString("hex")}`;
-  const run = async (statement: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
-}
+// Set-up helpers come from tests/helpers/infra.ts, which does not load vitest.
 
 // ---------------------------------------------------------------------------------------
 // Machine and build description.

@@ -1,5 +1,5 @@
 // Fastify ↔ Fedify bridge, exercised over real HTTP on 127.0.0.1 with real Fedify federations.
-import { createServer, request as httpRequest } from "node:http";
+import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -12,6 +12,7 @@ import {
 } from "@fedify/fedify";
 import { Accept, Endpoints, Follow, Person, isActor } from "@fedify/vocab";
 import { registerFedifyBridge, isNotAcceptable } from "../../src/federation/fastify-bridge.ts";
+import { freePort } from "../helpers/infra.ts";
 
 const MiB = 1_048_576;
 const AP = "application/activity+json";
@@ -47,14 +48,6 @@ interface NodeOptions {
 }
 
 const nodes: TestNode[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function startNode(opts: NodeOptions): Promise<TestNode> {
   const port = await freePort();

@@ -3,47 +3,21 @@
  * HYPHAE_TEST_DATABASE=postgres each file gets a fresh database on the local
  * PostgreSQL server (dropped afterwards).
  */
-import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import pg from "pg";
 import { inject } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
+import { createPostgresDatabase, POSTGRES_ADMIN_URL } from "./infra.ts";
+
+export { createPostgresDatabase, POSTGRES_ADMIN_URL };
 
 export const TEST_DATABASE: "pglite" | "postgres" = process.env.HYPHAE_TEST_DATABASE === "postgres" ? "postgres" : "pglite";
-export const POSTGRES_ADMIN_URL = process.env.HYPHAE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 export interface TestDatabase {
   readonly handle: DatabaseHandle;
   /** postgres:// URL of the fresh database (postgres mode only). */
   readonly url: string | null;
   drop(): Promise<void>;
-}
-
-/** A fresh, empty PostgreSQL database on the local server; returns its URL and a dropper. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `hyphae_t_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(POSTGRES_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-      await c.connect();
-      try {
-        await c.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
 }
 
 let template: Blob | null | undefined;

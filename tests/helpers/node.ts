@@ -2,24 +2,14 @@
  * Real nodes for tests: each gets its own database (PGlite in memory, or a fresh
  * PostgreSQL database), listens on a free loopback port, and federates over real HTTP.
  */
-import net from "node:net";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { startNode, type RunningNode } from "../../src/node.ts";
 import { issueToken } from "../../src/services/tokens.ts";
 import type { ServiceDeps } from "../../src/services/ports.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
+import { freePort } from "./infra.ts";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestNode {
   readonly origin: string;
