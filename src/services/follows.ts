@@ -42,27 +42,24 @@ export async function receiveUndoFollow(deps: ServiceDeps, input: { podSlug: str
   return removed;
 }
 
-export async function approveFollowRequest(deps: ServiceDeps, podSlug: string, actorIri: string): Promise<void> {
+/** A steward answers a pending follow request; the requester is sent Accept or Reject. */
+async function answerFollowRequest(deps: ServiceDeps, podSlug: string, actorIri: string, accept: boolean): Promise<void> {
   const pod = await getPod(deps, podSlug);
   await deps.db.transaction().execute(async (trx) => {
     const entry = await follows.getFollower(trx, pod.id, actorIri);
     if (!entry || entry.status !== "pending") throw notFound("FOLLOW_REQUEST_NOT_FOUND", `No pending follow request from ${actorIri}`);
-    await follows.upsertFollower(trx, { podId: pod.id, actorIri, followIri: entry.followIri, status: "accepted" }, deps.clock.now());
-    await deps.outbox.record(trx, { kind: "accept_follow", podId: pod.id, actorIri, followIri: entry.followIri });
+    if (accept) {
+      await follows.upsertFollower(trx, { podId: pod.id, actorIri, followIri: entry.followIri, status: "accepted" }, deps.clock.now());
+    } else {
+      await follows.deleteFollower(trx, pod.id, actorIri);
+    }
+    await deps.outbox.record(trx, { kind: accept ? "accept_follow" : "reject_follow", podId: pod.id, actorIri, followIri: entry.followIri });
   });
   await deps.outbox.flush();
 }
 
-export async function rejectFollowRequest(deps: ServiceDeps, podSlug: string, actorIri: string): Promise<void> {
-  const pod = await getPod(deps, podSlug);
-  await deps.db.transaction().execute(async (trx) => {
-    const entry = await follows.getFollower(trx, pod.id, actorIri);
-    if (!entry || entry.status !== "pending") throw notFound("FOLLOW_REQUEST_NOT_FOUND", `No pending follow request from ${actorIri}`);
-    await follows.deleteFollower(trx, pod.id, actorIri);
-    await deps.outbox.record(trx, { kind: "reject_follow", podId: pod.id, actorIri, followIri: entry.followIri });
-  });
-  await deps.outbox.flush();
-}
+export const approveFollowRequest = (deps: ServiceDeps, podSlug: string, actorIri: string) => answerFollowRequest(deps, podSlug, actorIri, true);
+export const rejectFollowRequest = (deps: ServiceDeps, podSlug: string, actorIri: string) => answerFollowRequest(deps, podSlug, actorIri, false);
 
 /** Stewards remove an accepted follower; the follower is told with a Reject. */
 export async function removeFollower(deps: ServiceDeps, podSlug: string, actorIri: string): Promise<void> {

@@ -3,7 +3,7 @@
  * signatures: B follows A, A accepts, A's followers collection lists B, B unfollows.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
+import { readCollection, startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
 
 const AP = "application/activity+json";
 
@@ -30,17 +30,6 @@ async function api(node: TestNode, method: string, path: string, body?: unknown,
   return { status: response.status, body: (await response.json()) as any };
 }
 
-async function collection(url: string) {
-  const top = (await (await fetch(url, { headers: { accept: AP } })).json()) as any;
-  const items: string[] = [];
-  let next: string | undefined = typeof top.first === "string" ? top.first : top.first?.id;
-  while (next) {
-    const page = (await (await fetch(next, { headers: { accept: AP } })).json()) as any;
-    items.push(...(page.orderedItems ?? page.items ?? []).map((i: any) => (typeof i === "string" ? i : i.id)));
-    next = page.next;
-  }
-  return { totalItems: top.totalItems as number, items };
-}
 
 async function followingStatus(node: TestNode, target: string) {
   const { body } = await api(node, "GET", `/pods/${node.config.podSlug}/following`);
@@ -55,10 +44,10 @@ describe("two nodes over loopback", () => {
 
     await waitFor(async () => (await followingStatus(b, a.actorUrl())) === "accepted", 20_000, "B's follow to be accepted");
 
-    const followers = await collection(`${a.actorUrl()}/followers`);
+    const followers = await readCollection(`${a.actorUrl()}/followers`);
     expect(followers.totalItems).toBe(1);
     expect(followers.items).toEqual([b.actorUrl()]);
-    const following = await collection(`${b.actorUrl()}/following`);
+    const following = await readCollection(`${b.actorUrl()}/following`);
     expect(following.items).toEqual([a.actorUrl()]);
 
     // A knows B's inbox and handle from the signed fetch of B's actor.
@@ -71,15 +60,15 @@ describe("two nodes over loopback", () => {
     const again = await api(b, "POST", "/pods/elm-row/following", { target: a.actorUrl() });
     expect(again.status).toBe(202);
     expect(again.body.status).toBe("accepted");
-    expect((await collection(`${a.actorUrl()}/followers`)).totalItems).toBe(1);
+    expect((await readCollection(`${a.actorUrl()}/followers`)).totalItems).toBe(1);
   });
 
   it("B unfollows A and disappears from A's followers", async () => {
     const undone = await api(b, "DELETE", `/pods/elm-row/following?target=${encodeURIComponent(a.handle())}`);
     expect(undone.status).toBe(200);
     expect(await followingStatus(b, a.actorUrl())).toBeNull();
-    await waitFor(async () => (await collection(`${a.actorUrl()}/followers`)).totalItems === 0, 20_000, "A to drop B");
-    expect((await collection(`${a.actorUrl()}/followers`)).items).toEqual([]);
+    await waitFor(async () => (await readCollection(`${a.actorUrl()}/followers`)).totalItems === 0, 20_000, "A to drop B");
+    expect((await readCollection(`${a.actorUrl()}/followers`)).items).toEqual([]);
   });
 
   it("with manual approval, the follow waits until a steward accepts it", async () => {
@@ -94,13 +83,13 @@ describe("two nodes over loopback", () => {
       return r.body.items.length === 1 ? r.body.items : null;
     }, 20_000, "a pending request at A");
     expect(pending[0]).toMatchObject({ actor: b.actorUrl(), status: "pending" });
-    expect((await collection(`${a.actorUrl()}/followers`)).totalItems).toBe(0);
+    expect((await readCollection(`${a.actorUrl()}/followers`)).totalItems).toBe(0);
     expect(await followingStatus(b, a.actorUrl())).toBe("pending");
 
     const accepted = await api(a, "POST", "/pods/oak-street/follow-requests/accept", { actor: b.actorUrl() });
     expect(accepted.status).toBe(200);
     await waitFor(async () => (await followingStatus(b, a.actorUrl())) === "accepted", 20_000, "B to see the approval");
-    expect((await collection(`${a.actorUrl()}/followers`)).items).toEqual([b.actorUrl()]);
+    expect((await readCollection(`${a.actorUrl()}/followers`)).items).toEqual([b.actorUrl()]);
   });
 
   it("a steward can reject a pending request and the follower sees the rejection", async () => {
@@ -122,6 +111,6 @@ describe("two nodes over loopback", () => {
       const r = await api(b, "GET", "/pods/birch-lane/following", undefined, birchToken);
       return r.body.items[0]?.status === "rejected";
     }, 20_000, "birch-lane to see the rejection");
-    expect((await collection(`${a.actorUrl()}/followers`)).items).toEqual([b.actorUrl()]);
+    expect((await readCollection(`${a.actorUrl()}/followers`)).items).toEqual([b.actorUrl()]);
   });
 });

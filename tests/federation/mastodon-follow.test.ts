@@ -19,7 +19,7 @@ import {
   type FakeUser,
   type RecordedRequest,
 } from "../helpers/mastodon.ts";
-import { startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
+import { readCollection, startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
 
 const AP = "application/activity+json";
 const SLUG = "maple-court";
@@ -69,19 +69,8 @@ async function acceptFor(followId: string): Promise<{ request: RecordedRequest; 
   );
 }
 
-async function collection(url: string) {
-  const top = (await (await fetch(url, { headers: { accept: AP } })).json()) as any;
-  const items: string[] = [];
-  let next: string | undefined = typeof top.first === "string" ? top.first : top.first?.id;
-  while (next) {
-    const page = (await (await fetch(next, { headers: { accept: AP } })).json()) as any;
-    items.push(...(page.orderedItems ?? page.items ?? []).map((i: any) => (typeof i === "string" ? i : i.id)));
-    next = page.next;
-  }
-  return { totalItems: top.totalItems as number, items };
-}
 
-const followers = () => collection(`${pod}/followers`);
+const followers = () => readCollection(`${pod}/followers`);
 
 describe("a Mastodon-shaped remote follows a pod", () => {
   it("the helper's own signatures verify, and tampering is detected (verifyCavage can fail)", async () => {

@@ -89,3 +89,17 @@ export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 15_000
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Reads a whole ActivityPub collection: its totalItems and the ids on every page. */
+export async function readCollection(url: string): Promise<{ totalItems: number; items: string[] }> {
+  const accept = { accept: "application/activity+json" };
+  const top = (await (await fetch(url, { headers: accept })).json()) as any;
+  const items: string[] = [];
+  let next: string | undefined = typeof top.first === "string" ? top.first : top.first?.id;
+  for (let pages = 0; next && pages < 100; pages++) {
+    const page = (await (await fetch(next, { headers: accept })).json()) as any;
+    items.push(...(page.orderedItems ?? page.items ?? []).map((i: any) => (typeof i === "string" ? i : i.id)));
+    next = page.next;
+  }
+  return { totalItems: top.totalItems as number, items };
+}
