@@ -32,6 +32,14 @@ export async function configureLogging(level: LogLevel): Promise<void> {
         ? [{ category: ["logtape", "meta"], sinks: [], lowestLevel: "fatal" }]
         : [
             { category: ["fedify"], sinks: ["console"], lowestLevel: lowestLevel === "info" ? "warning" : lowestLevel },
+            // Fedify warns about every response >= 400 it returns, including the 404s that
+            // hand a request on to our own routes; Fastify already logs each request's status.
+            {
+              category: ["fedify", "federation", "http"],
+              parentSinks: "override",
+              sinks: ["console"],
+              lowestLevel: lowestLevel === "debug" || lowestLevel === "trace" ? lowestLevel : "error",
+            },
             { category: ["hyphae"], sinks: ["console"], lowestLevel },
             { category: ["logtape", "meta"], sinks: ["console"], lowestLevel: "warning" },
           ],
