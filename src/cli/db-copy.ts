@@ -19,6 +19,10 @@ export const COPY_ORDER = [
   "steward_tokens",
   "fedify_kv",
   "fedify_queue",
+  "charter_revisions",
+  "charters",
+  "charter_events",
+  "remote_charters",
 ] as const;
 
 const BOOKKEEPING = new Set(["hyphae_migrations", "hyphae_migrations_lock"]);

@@ -214,6 +214,63 @@ followers
   .description("reject a pending follow request")
   .action(async (actor: string, o: { pod: string }) => print(await op("followers.reject", { pod: o.pod, actor }), () => `Rejected ${actor}.`));
 
+const charter = program.command("charter").description("the pod's People's Service Charter");
+type CharterOut = {
+  revision: number;
+  content: { title: string; services: unknown[]; nextServices: Array<{ name: string; targetDate: string }> };
+  changeNote: string;
+  review: { due: boolean; dueAt: string; lastReviewedAt: string };
+};
+const charterLine = (c: CharterOut) =>
+  `${c.content.title} (revision ${c.revision})\n  ${c.content.services.length} services now, ${c.content.nextServices.length} next${c.content.nextServices.map((n) => `\n  next: ${n.name} by ${n.targetDate}`).join("")}\n  ${c.review.due ? "DUE FOR REVIEW" : "reviewed"} ${new Date(c.review.lastReviewedAt).toISOString().slice(0, 10)}; next review by ${new Date(c.review.dueAt).toISOString().slice(0, 10)}`;
+charter
+  .command("set")
+  .description("publish a new revision from a JSON file (see docs/charter-format.md; - reads standard input)")
+  .requiredOption("--pod <slug>")
+  .requiredOption("--file <path>", "charter JSON")
+  .action(async (o: { pod: string; file: string }) => {
+    const { readFileSync } = await import("node:fs");
+    let text: string;
+    try {
+      text = readFileSync(o.file === "-" ? 0 : o.file, "utf8");
+    } catch (error) {
+      throw new CliError(`Cannot read ${o.file}: ${(error as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new CliError(`${o.file} is not valid JSON: ${(error as Error).message}`);
+    }
+    print(await op("charter.set", { pod: o.pod, charter: parsed }), (c: CharterOut) => `Published ${charterLine(c)}`);
+  });
+charter
+  .command("show")
+  .requiredOption("--pod <slug>")
+  .description("show the current charter and its review status")
+  .action(async (o: { pod: string }) => print(await op("charter.show", { pod: o.pod }), charterLine));
+charter
+  .command("confirm")
+  .requiredOption("--pod <slug>")
+  .description("re-confirm the charter without changes (a new review date, federated)")
+  .action(async (o: { pod: string }) => print(await op("charter.confirm", { pod: o.pod }), (c: CharterOut) => `Re-confirmed ${charterLine(c)}`));
+charter
+  .command("history")
+  .requiredOption("--pod <slug>")
+  .description("list revisions, newest first")
+  .action(async (o: { pod: string }) =>
+    print(await op("charter.revisions", { pod: o.pod }), (rs: Array<{ number: number; createdAt: string; changeNote: string; content: { title: string } }>) =>
+      rs.length ? rs.map((r) => `${String(r.number).padStart(3)}  ${new Date(r.createdAt).toISOString().slice(0, 10)}  ${r.content.title}${r.changeNote ? ` — ${r.changeNote}` : ""}`).join("\n") : "No charter yet.",
+    ),
+  );
+charter
+  .command("diff <from> <to>")
+  .requiredOption("--pod <slug>")
+  .description("what changed between two revisions")
+  .action(async (from: string, to: string, o: { pod: string }) =>
+    print(await op("charter.diff", { pod: o.pod, from: Number(from), to: Number(to) }), (d: { lines: string[] }) => (d.lines.length ? d.lines.join("\n") : "No differences.")),
+  );
+
 program
   .command("db")
   .description("database tools")

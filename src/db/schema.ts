@@ -102,6 +102,43 @@ export interface FedifyQueueTable {
   attempts: Generated<number>;
 }
 
+export interface CharterRevisionsTable {
+  id: string;
+  pod_id: string;
+  number: number;
+  content: Json<Record<string, unknown>>;
+  change_note: string;
+  made_by_role: "steward";
+  created_at: Timestamp;
+}
+
+export interface ChartersTable {
+  pod_id: string;
+  current_revision: number;
+  published_at: Timestamp;
+  updated_at: Timestamp;
+  reviewed_at: Timestamp;
+}
+
+export interface CharterEventsTable {
+  id: BigIdentity;
+  pod_id: string;
+  kind: "create" | "update" | "confirm";
+  revision: number;
+  created_at: Timestamp;
+}
+
+export interface RemoteChartersTable {
+  actor_iri: string;
+  object_iri: string;
+  revision: number;
+  object_updated_at: Timestamp;
+  /** YYYY-MM-DD */
+  reviewed_on: string | null;
+  content: Json<Record<string, unknown>>;
+  fetched_at: Timestamp;
+}
+
 export interface Database {
   pods: PodsTable;
   pod_keys: PodKeysTable;
@@ -113,6 +150,10 @@ export interface Database {
   steward_tokens: StewardTokensTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
+  charter_revisions: CharterRevisionsTable;
+  charters: ChartersTable;
+  charter_events: CharterEventsTable;
+  remote_charters: RemoteChartersTable;
 }
 
 export type PodRow = Selectable<PodsTable>;

@@ -1,9 +1,12 @@
 /**
  * The pod actor's collections. Followers and following are paginated with `totalItems`;
- * outbox and featured stay empty until pods publish posts.
+ * the outbox lists the pod's published activities (so far: its charter's history) and
+ * `featured` pins the charter, which Mastodon shows as a pinned post.
  */
 import * as follows from "../db/repos/follows.ts";
+import { listCharterHistory } from "../services/charters.ts";
 import { findPodCached } from "../services/pods.ts";
+import { charterHistoryActivities, currentCharterNote } from "./charter.ts";
 import type { HyphaeFederation } from "./federation.ts";
 import { PATHS } from "./uris.ts";
 
@@ -29,13 +32,23 @@ function decodeCursor(cursor: string): FollowerCursor | null {
   }
 }
 
+function followerToRecipient(r: follows.FollowerEntry) {
+  return { id: new URL(r.actorIri), inboxId: new URL(r.inbox), endpoints: r.sharedInbox ? { sharedInbox: new URL(r.sharedInbox) } : null };
+}
+
 export function registerCollections(federation: HyphaeFederation): void {
   federation
     .setFollowersDispatcher(PATHS.followers, async (ctx, identifier, cursor, baseUri) => {
       const pod = await findPodCached(ctx.data, identifier);
       if (!pod) return null;
-      // Without a cursor, return null so Fedify serves the collection with a `first` page.
-      if (cursor === null) return null;
+      if (cursor === null) {
+        // An HTTP GET without a cursor: return null so Fedify serves a `first` page.
+        if ("request" in ctx) return null;
+        // Delivery to "followers": Fedify wants every recipient at once.
+        const all = await follows.listFollowers(ctx.data.db, pod.id, { status: "accepted" });
+        const wanted = baseUri ? all.filter((r) => r.actorIri.startsWith(baseUri.href)) : all;
+        return { items: wanted.map(followerToRecipient) };
+      }
       const after = cursor === "" ? null : decodeCursor(cursor);
       if (cursor !== "" && !after) return null;
       const rows = await follows.listFollowers(ctx.data.db, pod.id, { status: "accepted", limit: PAGE_SIZE + 1, after });
@@ -43,11 +56,7 @@ export function registerCollections(federation: HyphaeFederation): void {
       const filtered = baseUri ? page.filter((r) => r.actorIri.startsWith(baseUri.href)) : page;
       const last = page.at(-1);
       return {
-        items: filtered.map((r) => ({
-          id: new URL(r.actorIri),
-          inboxId: new URL(r.inbox),
-          endpoints: r.sharedInbox ? { sharedInbox: new URL(r.sharedInbox) } : null,
-        })),
+        items: filtered.map(followerToRecipient),
         nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last) : null,
       };
     })
@@ -79,12 +88,17 @@ export function registerCollections(federation: HyphaeFederation): void {
   federation
     .setOutboxDispatcher(PATHS.outbox, async (ctx, identifier) => {
       const pod = await findPodCached(ctx.data, identifier);
-      return pod ? { items: [] } : null;
+      return pod ? { items: await charterHistoryActivities(ctx, pod) } : null;
     })
-    .setCounter(async (ctx, identifier) => ((await findPodCached(ctx.data, identifier)) ? 0 : null));
+    .setCounter(async (ctx, identifier) => {
+      const pod = await findPodCached(ctx.data, identifier);
+      return pod ? (await listCharterHistory(ctx.data, pod.slug)).length : null;
+    });
 
   federation.setFeaturedDispatcher(PATHS.featured, async (ctx, identifier) => {
     const pod = await findPodCached(ctx.data, identifier);
-    return pod ? { items: [] } : null;
+    if (!pod) return null;
+    const charter = await currentCharterNote(ctx, pod);
+    return { items: charter ? [charter] : [] };
   });
 }

@@ -17,8 +17,9 @@ import type { Pod } from "../domain/pods.ts";
 import { textToHtml } from "../lib/html.ts";
 import type { ServiceDeps } from "../services/ports.ts";
 import { findPodCached } from "../services/pods.ts";
+import { registerCharter } from "./charter.ts";
 import { registerCollections } from "./collections.ts";
-import { registerFollowListeners } from "./inbox/follows.ts";
+import { registerInboxListeners } from "./inbox/index.ts";
 import { dateToInstant } from "./temporal.ts";
 import { PATHS, podProfileUrl } from "./uris.ts";
 
@@ -43,7 +44,8 @@ export function createHyphaeFederation(options: FederationOptions): HyphaeFedera
   });
   registerActors(federation);
   registerCollections(federation);
-  registerFollowListeners(federation);
+  registerCharter(federation);
+  registerInboxListeners(federation);
   return federation;
 }
 

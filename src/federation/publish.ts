@@ -14,6 +14,7 @@ import { getPodById } from "../db/repos/pods.ts";
 import { getRemoteActor } from "../db/repos/follows.ts";
 import type { OutboundEvent, Outbox, ServiceDeps } from "../services/ports.ts";
 import type { HyphaeFederation } from "./federation.ts";
+import { charterEventToActivity } from "./charter.ts";
 import { podActivityUrl } from "./uris.ts";
 
 const BATCH = 50;
@@ -98,6 +99,16 @@ export class FederationOutbox implements Outbox {
     eventId: string,
     event: OutboundEvent,
   ): Promise<void> {
+    if (event.kind === "charter_published") {
+      // Public post: to every follower, one delivery per shared inbox.
+      const built = await charterEventToActivity(ctx, event.podId, event.charterEventId);
+      if (!built) {
+        deps.log.warn("Dropped a charter event that no longer resolves", { id: eventId });
+        return;
+      }
+      await ctx.sendActivity({ identifier: built.slug }, "followers", built.activity, { preferSharedInbox: true });
+      return;
+    }
     const pod = await getPodById(deps.db, event.podId);
     const remote = await getRemoteActor(deps.db, event.actorIri);
     if (!pod || !remote) {

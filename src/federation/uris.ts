@@ -10,12 +10,27 @@ export const PATHS = {
   followers: "/pods/{identifier}/followers",
   following: "/pods/{identifier}/following",
   featured: "/pods/{identifier}/featured",
+  charter: "/pods/{identifier}/charter",
+  charterHistory: "/pods/{identifier}/charter/history",
 } as const;
 
 export const podActorUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}`, origin);
 /** The short profile URL (`/@slug`), which shows the same HTML page. */
 export const podProfileUrl = (origin: URL, slug: string) => new URL(`/@${slug}`, origin);
 export const podFollowUrl = (origin: URL, slug: string, id: string) => new URL(`/pods/${slug}/follows/${id}`, origin);
+/** The charter's stable id, which is also its HTML page. */
+export const charterUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}/charter`, origin);
+/**
+ * A revision snapshot's id. Fedify allows one object dispatcher per class, so snapshots
+ * share the charter's path and are told apart by the query; their HTML page is
+ * charterRevisionPageUrl.
+ */
+export const charterRevisionId = (origin: URL, slug: string, n: number) => new URL(`/pods/${slug}/charter?revision=${n}`, origin);
+export const charterRevisionPageUrl = (origin: URL, slug: string, n: number) => new URL(`/pods/${slug}/charter/revisions/${n}`, origin);
+/** Ids of the Create/Update activities the charter went out as (listed in its history). */
+export const charterEventUrl = (origin: URL, slug: string, eventId: string) => new URL(`/pods/${slug}/charter#events/${eventId}`, origin);
+export const tagUrl = (origin: URL, tag: string) => new URL(`/tags/${encodeURIComponent(tag.toLowerCase())}`, origin);
+
 /** Ids of activities that answer or undo something: fragment ids on the actor, never reused. */
 export const podActivityUrl = (origin: URL, slug: string, kind: string, id: string) =>
   new URL(`/pods/${slug}#${kind}/${id}`, origin);
@@ -26,6 +41,8 @@ export function podUris(origin: URL) {
     actor: (slug: string) => podActorUrl(origin, slug),
     profile: (slug: string) => podProfileUrl(origin, slug),
     follow: (slug: string, id: string) => podFollowUrl(origin, slug, id),
+    charter: (slug: string) => charterUrl(origin, slug),
+    charterRevision: (slug: string, n: number) => charterRevisionPageUrl(origin, slug, n),
   };
 }
 

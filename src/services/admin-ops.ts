@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { invalid } from "../domain/errors.ts";
 import { parseOrThrow, podSlugSchema } from "../domain/pods.ts";
+import * as charters from "./charters.ts";
 import * as follows from "./follows.ts";
 import * as pods from "./pods.ts";
 import * as tokens from "./tokens.ts";
@@ -80,6 +81,17 @@ const OPS = {
       await follows.rejectFollowRequest(deps, a.pod, a.actor);
       return { actor: a.actor, status: "rejected" };
     },
+  },
+  "charter.set": {
+    args: pod.extend({ charter: z.unknown() }),
+    run: (deps: ServiceDeps, a: { pod: string; charter: unknown }) => charters.publishCharterRevision(deps, a.pod, a.charter),
+  },
+  "charter.show": { args: pod, run: (deps: ServiceDeps, a: { pod: string }) => charters.getCharter(deps, a.pod) },
+  "charter.confirm": { args: pod, run: (deps: ServiceDeps, a: { pod: string }) => charters.confirmCharter(deps, a.pod) },
+  "charter.revisions": { args: pod, run: (deps: ServiceDeps, a: { pod: string }) => charters.listCharterRevisions(deps, a.pod) },
+  "charter.diff": {
+    args: pod.extend({ from: z.number().int().min(1), to: z.number().int().min(1) }),
+    run: (deps: ServiceDeps, a: { pod: string; from: number; to: number }) => charters.diffCharterRevisions(deps, a.pod, a.from, a.to),
   },
 } as const;
 

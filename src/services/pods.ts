@@ -77,6 +77,10 @@ function forgetPod(deps: ServiceDeps, slug: string): void {
   podCache.get(deps.db)?.delete(slug);
 }
 
+export async function findPodById(deps: ServiceDeps, id: string): Promise<Pod | null> {
+  return pods.getPodById(deps.db, id);
+}
+
 export async function countPods(deps: ServiceDeps): Promise<number> {
   return pods.countPods(deps.db);
 }

@@ -28,7 +28,9 @@ export type OutboundEvent =
   | { kind: "accept_follow"; podId: string; actorIri: string; followIri: string }
   | { kind: "reject_follow"; podId: string; actorIri: string; followIri: string }
   | { kind: "send_follow"; podId: string; actorIri: string; followIri: string }
-  | { kind: "undo_follow"; podId: string; actorIri: string; followIri: string };
+  | { kind: "undo_follow"; podId: string; actorIri: string; followIri: string }
+  /** A charter revision or re-confirmation (charter_events row) to send to followers. */
+  | { kind: "charter_published"; podId: string; charterEventId: string };
 
 /**
  * Where outbound events go. `record` writes inside the caller's transaction;
@@ -52,6 +54,8 @@ export interface PodUris {
   actor(slug: string): URL;
   profile(slug: string): URL;
   follow(slug: string, id: string): URL;
+  charter(slug: string): URL;
+  charterRevision(slug: string, n: number): URL;
 }
 
 export interface ServiceDeps {

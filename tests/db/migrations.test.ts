@@ -105,6 +105,38 @@ const EXPECTED = {
     leased_by: ["text", true],
     attempts: ["integer", false],
   },
+  charter_revisions: {
+    id: ["uuid", false],
+    pod_id: ["uuid", false],
+    number: ["integer", false],
+    content: ["jsonb", false],
+    change_note: ["text", false],
+    made_by_role: ["text", false],
+    created_at: [TIMESTAMPTZ, false],
+  },
+  charters: {
+    pod_id: ["uuid", false],
+    current_revision: ["integer", false],
+    published_at: [TIMESTAMPTZ, false],
+    updated_at: [TIMESTAMPTZ, false],
+    reviewed_at: [TIMESTAMPTZ, false],
+  },
+  charter_events: {
+    id: ["bigint", false],
+    pod_id: ["uuid", false],
+    kind: ["text", false],
+    revision: ["integer", false],
+    created_at: [TIMESTAMPTZ, false],
+  },
+  remote_charters: {
+    actor_iri: ["text", false],
+    object_iri: ["text", false],
+    revision: ["integer", false],
+    object_updated_at: [TIMESTAMPTZ, false],
+    reviewed_on: ["text", true],
+    content: ["jsonb", false],
+    fetched_at: [TIMESTAMPTZ, false],
+  },
 } as const satisfies ExpectedSchema;
 
 /** Columns typed `unknown` in schema.ts, whose nullability the type checker cannot see. */
@@ -195,8 +227,18 @@ describe(`migrations on ${TEST_DATABASE}`, () => {
         on ccu.constraint_name = tc.constraint_name and ccu.constraint_schema = tc.constraint_schema
       where tc.table_schema = current_schema() and tc.constraint_type = 'FOREIGN KEY' and ccu.table_name = 'pods'
       order by tc.table_name`.execute(db);
+    // Charter records are a public, append-only history: they keep their pod from being deleted.
     expect(r.rows).toEqual(
-      ["followers", "following", "outbox_events", "pod_keys", "steward_tokens"].map((table_name) => ({ table_name, delete_rule: "CASCADE" })),
+      [
+        ["charter_events", "NO ACTION"],
+        ["charter_revisions", "NO ACTION"],
+        ["charters", "NO ACTION"],
+        ["followers", "CASCADE"],
+        ["following", "CASCADE"],
+        ["outbox_events", "CASCADE"],
+        ["pod_keys", "CASCADE"],
+        ["steward_tokens", "CASCADE"],
+      ].map(([table_name, delete_rule]) => ({ table_name, delete_rule })),
     );
   });
 

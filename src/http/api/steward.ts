@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { forbidden } from "../../domain/errors.ts";
 import { podSlugSchema } from "../../domain/pods.ts";
+import * as charters from "../../services/charters.ts";
 import * as follows from "../../services/follows.ts";
 import * as pods from "../../services/pods.ts";
 import { podView, podViewSchema } from "../../services/views.ts";
@@ -190,6 +191,145 @@ export function stewardRoutes(deps: ServiceDeps): RouteTable {
       await follows.unfollow(deps, params.slug, query.target);
       return { target: query.target, status: "unfollowed" as const };
     },
+  });
+
+  const revisionNumber = z.coerce.number().int("must be a whole number").min(1, "must be 1 or more");
+  const charterView = z.object({
+    pod: z.string(),
+    revision: z.number().int(),
+    url: z.string(),
+    content: z.record(z.string(), z.unknown()).describe("The charter, in the format of docs/charter-format.md"),
+    changeNote: z.string(),
+    madeByRole: z.string(),
+    revisedAt: dateTime,
+    publishedAt: dateTime,
+    updatedAt: dateTime,
+    review: z.object({ lastReviewedAt: dateTime, dueAt: dateTime, due: z.boolean(), daysSinceReview: z.number().int() }),
+  });
+  const toView = (c: charters.CharterView) => ({
+    pod: c.pod,
+    revision: c.revision,
+    url: deps.uris.charter(c.pod).href,
+    content: c.content as unknown as Record<string, unknown>,
+    changeNote: c.changeNote,
+    madeByRole: c.madeByRole,
+    revisedAt: c.revisedAt.toISOString(),
+    publishedAt: c.publishedAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+    review: {
+      lastReviewedAt: c.review.lastReviewedAt.toISOString(),
+      dueAt: c.review.dueAt.toISOString(),
+      due: c.review.due,
+      daysSinceReview: c.review.daysSinceReview,
+    },
+  });
+
+  table.add({
+    method: "POST",
+    url: "/pods/:slug/charter",
+    summary: "Publish a new charter revision (the first goes out as Create, later ones as Update)",
+    auth: true,
+    params: slugParams,
+    body: z.record(z.string(), z.unknown()).describe("A charter in the format of docs/charter-format.md"),
+    status: 201,
+    response: charterView,
+    handler: async ({ params, body }) => toView(await charters.publishCharterRevision(deps, params.slug, body)),
+  });
+
+  table.add({
+    method: "GET",
+    url: "/pods/:slug/charter",
+    summary: "Show the current charter and whether it is due for review",
+    auth: true,
+    params: slugParams,
+    response: charterView,
+    handler: async ({ params }) => toView(await charters.getCharter(deps, params.slug)),
+  });
+
+  table.add({
+    method: "POST",
+    url: "/pods/:slug/charter/confirm",
+    summary: "Re-confirm the charter without changes (new review date, federated as an Update)",
+    auth: true,
+    params: slugParams,
+    response: charterView,
+    handler: async ({ params }) => toView(await charters.confirmCharter(deps, params.slug)),
+  });
+
+  const revisionSummary = z.object({ revision: z.number().int(), title: z.string(), changeNote: z.string(), madeByRole: z.string(), createdAt: dateTime, url: z.string() });
+  table.add({
+    method: "GET",
+    url: "/pods/:slug/charter/revisions",
+    summary: "List the charter's revisions, newest first",
+    auth: true,
+    params: slugParams,
+    response: z.object({ items: z.array(revisionSummary) }),
+    handler: async ({ params }) => ({
+      items: (await charters.listCharterRevisions(deps, params.slug)).map((r) => ({
+        revision: r.number,
+        title: r.content.title,
+        changeNote: r.changeNote,
+        madeByRole: r.madeByRole,
+        createdAt: r.createdAt.toISOString(),
+        url: deps.uris.charterRevision(params.slug, r.number).href,
+      })),
+    }),
+  });
+
+  table.add({
+    method: "GET",
+    url: "/pods/:slug/charter/revisions/:revision",
+    summary: "Show one revision",
+    auth: true,
+    params: slugParams.extend({ revision: revisionNumber }),
+    response: revisionSummary.extend({ content: z.record(z.string(), z.unknown()) }),
+    handler: async ({ params }) => {
+      const r = await charters.getCharterRevision(deps, params.slug, params.revision);
+      return {
+        revision: r.number,
+        title: r.content.title,
+        changeNote: r.changeNote,
+        madeByRole: r.madeByRole,
+        createdAt: r.createdAt.toISOString(),
+        url: deps.uris.charterRevision(params.slug, r.number).href,
+        content: r.content as unknown as Record<string, unknown>,
+      };
+    },
+  });
+
+  table.add({
+    method: "GET",
+    url: "/pods/:slug/charter/diff",
+    summary: "What changed between two revisions",
+    auth: true,
+    params: slugParams,
+    query: z.object({ from: revisionNumber, to: revisionNumber }),
+    response: z.object({ from: z.number().int(), to: z.number().int(), lines: z.array(z.string()), diff: z.record(z.string(), z.unknown()) }),
+    handler: async ({ params, query }) => {
+      const d = await charters.diffCharterRevisions(deps, params.slug, query.from, query.to);
+      return { from: d.from, to: d.to, lines: d.lines, diff: d.diff as unknown as Record<string, unknown> };
+    },
+  });
+
+  table.add({
+    method: "GET",
+    url: "/pods/:slug/following/charters",
+    summary: "The charters of the pods this pod follows, as this node holds them",
+    auth: true,
+    params: slugParams,
+    response: z.object({
+      items: z.array(z.object({ actor: z.string(), handle: z.string().nullable(), revision: z.number().int(), updatedAt: dateTime, reviewedOn: z.string().nullable(), content: z.record(z.string(), z.unknown()) })),
+    }),
+    handler: async ({ params }) => ({
+      items: (await charters.listFollowedCharters(deps, params.slug)).map((c) => ({
+        actor: c.actorIri,
+        handle: c.handle,
+        revision: c.revision,
+        updatedAt: c.objectUpdatedAt.toISOString(),
+        reviewedOn: c.reviewedOn,
+        content: c.content as unknown as Record<string, unknown>,
+      })),
+    }),
   });
 
   return table;

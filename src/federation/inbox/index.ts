@@ -1,9 +1,9 @@
 /**
- * Inbox handlers for the follow lifecycle. They verify shape and ownership, map the
+ * Inbox registration and the handlers for the follow lifecycle. They verify shape and ownership, map the
  * activity to service input and call the same services as the steward API.
  */
 import type { InboxContext } from "@fedify/fedify";
-import { Accept, Follow, Reject, Undo, type Activity } from "@fedify/vocab";
+import { Accept, Create, Follow, Reject, Undo, Update, type Activity } from "@fedify/vocab";
 import { DomainError } from "../../domain/errors.ts";
 import { findFollowerByFollowIri } from "../../db/repos/follows.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
@@ -12,11 +12,13 @@ import { listPods } from "../../services/pods.ts";
 import { FederationBodyTooLargeError } from "../fastify-bridge.ts";
 import type { HyphaeFederation } from "../federation.ts";
 import { actorToRemoteActorInfo, objectToActor } from "../mappers.ts";
+import { onNoteCreatedOrUpdated } from "./charters.ts";
 import { slugFromFollowUrl } from "../uris.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
 
-export function registerFollowListeners(federation: HyphaeFederation): void {
+/** Every inbox listener of the node (Fedify takes one registration). */
+export function registerInboxListeners(federation: HyphaeFederation): void {
   federation
     .setInboxListeners("/pods/{identifier}/inbox", "/inbox")
     // Personal inboxes fetch keys signed as the recipient pod; the shared inbox signs as
@@ -29,6 +31,8 @@ export function registerFollowListeners(federation: HyphaeFederation): void {
     .on(Undo, ignoringDomainErrors(onUndo))
     .on(Accept, ignoringDomainErrors((ctx, a) => onFollowAnswer(ctx, a, true)))
     .on(Reject, ignoringDomainErrors((ctx, a) => onFollowAnswer(ctx, a, false)))
+    .on(Create, ignoringDomainErrors(onNoteCreatedOrUpdated))
+    .on(Update, ignoringDomainErrors(onNoteCreatedOrUpdated))
     .onError((ctx, error) => {
       // Fedify also reports requests it refused before any handler ran (malformed JSON,
       // oversized or aborted bodies): those are the sender's mistake, not ours.

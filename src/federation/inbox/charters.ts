@@ -1,0 +1,110 @@
+/**
+ * Charters of pods we follow. A Create or Update of a Note from a followed actor may be a
+ * charter: the structured data is not in the activity (Fedify drops unknown terms when
+ * sending), so we dereference the Note with a signed GET and read it there.
+ */
+import type { InboxContext } from "@fedify/fedify";
+import { Note, type Create, type Update } from "@fedify/vocab";
+import { parseCharterInput, type CharterContent } from "../../domain/charter/model.ts";
+import { getRemoteCharter, receiveRemoteCharter, followingPodFor } from "../../services/charters.ts";
+import type { ServiceDeps } from "../../services/ports.ts";
+
+type Ctx = InboxContext<ServiceDeps>;
+
+export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update): Promise<void> {
+  const log = ctx.data.log;
+  if (!activity.actorId || !activity.objectId) return;
+  const actorIri = activity.actorId.href;
+  const objectId = activity.objectId;
+  // Objects live on their author's server.
+  if (objectId.origin !== activity.actorId.origin) {
+    log.warn("Ignored a Create/Update whose object is on another server than its actor", { actor: actorIri, object: objectId.href });
+    return;
+  }
+  const follower = await followingPodFor(ctx.data, actorIri);
+  if (!follower) {
+    log.warn("Ignored a post from an actor none of our pods follows", { actor: actorIri, object: objectId.href });
+    return;
+  }
+  // Skip the fetch when the embedded object is no newer than the copy we hold.
+  const embedded = await embeddedNote(activity);
+  if (embedded && !embedded.attributionIds.some((id) => id.href === actorIri)) {
+    log.warn("Ignored a Note attributed to someone other than the actor sending it", { actor: actorIri, object: objectId.href });
+    return;
+  }
+  const held = await getRemoteCharter(ctx.data, actorIri);
+  const announced = embedded?.updated ?? embedded?.published ?? null;
+  if (held && held.objectIri === objectId.href && announced && announced.epochMilliseconds <= held.objectUpdatedAt.getTime()) {
+    log.info("Ignored a replayed or older charter update", { actor: actorIri, revision: held.revision });
+    return;
+  }
+
+  const documentLoader = await ctx.getDocumentLoader({ identifier: follower });
+  const { document } = await documentLoader(objectId.href);
+  const copy = noteJsonToCharter(document, actorIri, objectId.href);
+  if (!copy) return; // an ordinary post, not a charter
+  const outcome = await receiveRemoteCharter(ctx.data, { actorIri, objectIri: objectId.href, ...copy });
+  if (outcome === "stale") log.info("Fetched charter is not newer than ours", { actor: actorIri, revision: copy.revision });
+}
+
+async function embeddedNote(activity: Create | Update): Promise<Note | null> {
+  const raw = (await activity.toJsonLd()) as { object?: unknown };
+  if (raw.object === null || typeof raw.object !== "object") return null;
+  const object = await activity.getObject({ crossOrigin: "trust" });
+  return object instanceof Note ? object : null;
+}
+
+interface RawService {
+  name?: unknown;
+  description?: unknown;
+  category?: unknown;
+  since?: unknown;
+  figure?: unknown;
+  why?: unknown;
+  targetDate?: unknown;
+}
+
+/**
+ * Reads our charter terms from a fetched Note. The document must be the object itself,
+ * by its author, and carry our inline context; its content is checked with the same
+ * rules as a steward's input (except that "next" dates may have passed since).
+ */
+export function noteJsonToCharter(
+  document: unknown,
+  actorIri: string,
+  objectIri: string,
+): { revision: number; updatedAt: Date; reviewedOn: string | null; content: CharterContent } | null {
+  if (!document || typeof document !== "object") return null;
+  const doc = document as Record<string, unknown>;
+  if (doc.id !== objectIri || doc.attributedTo !== actorIri) return null;
+  const contexts = Array.isArray(doc["@context"]) ? doc["@context"] : [doc["@context"]];
+  const ours = contexts.some((c) => c && typeof c === "object" && (c as Record<string, unknown>).hyphae === "https://hyphae-pods.github.io/ns#");
+  if (!ours || typeof doc.charterRevision !== "number" || !Number.isInteger(doc.charterRevision) || doc.charterRevision < 1) return null;
+  const when = Date.parse(String(doc.updated ?? doc.published ?? ""));
+  if (Number.isNaN(when)) return null;
+  const services = Array.isArray(doc.servicesNow) ? (doc.servicesNow as RawService[]) : [];
+  const next = Array.isArray(doc.servicesNext) ? (doc.servicesNext as RawService[]) : [];
+  const licence = (doc.licence ?? {}) as { name?: unknown; url?: unknown };
+  let parsed;
+  try {
+    parsed = parseCharterInput(
+      {
+        title: doc.name,
+        preamble: doc.preamble ?? "",
+        services: services.map((s) => ({ name: s.name, description: s.description, category: s.category, since: s.since, figure: s.figure ?? null })),
+        nextServices: next.map((s) => ({ name: s.name, why: s.why, targetDate: s.targetDate })),
+        assemblyRhythm: doc.assemblyRhythm ?? null,
+        meetingPlace: doc.meetingPlace ?? null,
+        licence: { name: licence.name, url: licence.url ?? null },
+        changeNote: doc.changeNote ?? "",
+      },
+      // A remote charter's "next" targets may have passed since it was written.
+      "0001-01-01",
+    );
+  } catch {
+    return null;
+  }
+  const { changeNote: _changeNote, ...content } = parsed;
+  const reviewedOn = typeof doc.reviewedOn === "string" && /^\d{4}-\d{2}-\d{2}$/.test(doc.reviewedOn) ? doc.reviewedOn : null;
+  return { revision: doc.charterRevision, updatedAt: new Date(when), reviewedOn, content };
+}

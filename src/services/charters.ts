@@ -1,0 +1,195 @@
+/**
+ * The People's Service Charter: a pod's public promise, kept as append-only revisions.
+ * Publishing a revision or re-confirming the charter records the activity to federate in
+ * the same transaction; the steward API, the CLI and pages all call these functions.
+ */
+import { diffCharters, diffToText, type CharterDiff } from "../domain/charter/diff.ts";
+import { parseCharterInput, type CharterContent } from "../domain/charter/model.ts";
+import { isoDate, reviewStatus, type ReviewStatus } from "../domain/charter/review.ts";
+import { invalid, notFound } from "../domain/errors.ts";
+import * as charters from "../db/repos/charters.ts";
+import { getPod } from "./pods.ts";
+import type { ServiceDeps } from "./ports.ts";
+
+export type CharterRole = "steward";
+
+export interface CharterView {
+  pod: string;
+  revision: number;
+  content: CharterContent;
+  changeNote: string;
+  madeByRole: CharterRole;
+  revisedAt: Date;
+  publishedAt: Date;
+  updatedAt: Date;
+  review: ReviewStatus;
+}
+
+function view(podSlug: string, state: charters.CharterState, revision: charters.CharterRevisionRecord, now: Date): CharterView {
+  return {
+    pod: podSlug,
+    revision: revision.number,
+    content: revision.content,
+    changeNote: revision.changeNote,
+    madeByRole: revision.madeByRole,
+    revisedAt: revision.createdAt,
+    publishedAt: state.publishedAt,
+    updatedAt: state.updatedAt,
+    review: reviewStatus(state.reviewedAt, now),
+  };
+}
+
+/** Validates and stores a new revision, and queues its Create (first) or Update. */
+export async function publishCharterRevision(deps: ServiceDeps, podSlug: string, input: unknown, role: CharterRole = "steward"): Promise<CharterView> {
+  const pod = await getPod(deps, podSlug);
+  const now = deps.clock.now();
+  const parsed = parseCharterInput(input, isoDate(now));
+  const { changeNote, ...content } = parsed;
+  const result = await deps.db.transaction().execute(async (trx) => {
+    const state = await charters.lockCharter(trx, pod.id);
+    const number = (state?.currentRevision ?? 0) + 1;
+    const revision: charters.CharterRevisionRecord = { id: deps.ids.uuid(), podId: pod.id, number, content, changeNote, madeByRole: role, createdAt: now };
+    await charters.insertRevision(trx, revision);
+    const next: charters.CharterState = { podId: pod.id, currentRevision: number, publishedAt: state?.publishedAt ?? now, updatedAt: now, reviewedAt: now };
+    await charters.upsertCharterState(trx, next);
+    const kind = state ? "update" : "create";
+    const eventId = await charters.insertCharterEvent(trx, { podId: pod.id, kind, revision: number, createdAt: now });
+    await deps.outbox.record(trx, { kind: "charter_published", podId: pod.id, charterEventId: eventId });
+    return view(pod.slug, next, revision, now);
+  });
+  await deps.outbox.flush();
+  deps.log.info("Charter revised", { pod: pod.slug, revision: result.revision });
+  return result;
+}
+
+/** Re-confirms the current charter without changes: a new review date, federated as an Update. */
+export async function confirmCharter(deps: ServiceDeps, podSlug: string): Promise<CharterView> {
+  const pod = await getPod(deps, podSlug);
+  const now = deps.clock.now();
+  const result = await deps.db.transaction().execute(async (trx) => {
+    const state = await charters.lockCharter(trx, pod.id);
+    if (!state) throw notFound("CHARTER_NOT_FOUND", `${pod.slug} has no charter yet: publish one first`);
+    const next = { ...state, updatedAt: now, reviewedAt: now };
+    await charters.upsertCharterState(trx, next);
+    const eventId = await charters.insertCharterEvent(trx, { podId: pod.id, kind: "confirm", revision: state.currentRevision, createdAt: now });
+    await deps.outbox.record(trx, { kind: "charter_published", podId: pod.id, charterEventId: eventId });
+    const revision = (await charters.getRevision(trx, pod.id, state.currentRevision))!;
+    return view(pod.slug, next, revision, now);
+  });
+  await deps.outbox.flush();
+  deps.log.info("Charter re-confirmed", { pod: pod.slug, revision: result.revision });
+  return result;
+}
+
+export async function findCharter(deps: ServiceDeps, podSlug: string): Promise<CharterView | null> {
+  const pod = await getPod(deps, podSlug);
+  const state = await charters.getCharterState(deps.db, pod.id);
+  if (!state) return null;
+  const revision = await charters.getRevision(deps.db, pod.id, state.currentRevision);
+  return revision ? view(pod.slug, state, revision, deps.clock.now()) : null;
+}
+
+export async function getCharter(deps: ServiceDeps, podSlug: string): Promise<CharterView> {
+  const charter = await findCharter(deps, podSlug);
+  if (!charter) throw notFound("CHARTER_NOT_FOUND", `${podSlug} has no charter yet`);
+  return charter;
+}
+
+export async function listCharterRevisions(deps: ServiceDeps, podSlug: string): Promise<charters.CharterRevisionRecord[]> {
+  const pod = await getPod(deps, podSlug);
+  return charters.listRevisions(deps.db, pod.id);
+}
+
+export async function getCharterRevision(deps: ServiceDeps, podSlug: string, number: number): Promise<charters.CharterRevisionRecord> {
+  const pod = await getPod(deps, podSlug);
+  const revision = Number.isInteger(number) && number > 0 ? await charters.getRevision(deps.db, pod.id, number) : null;
+  if (!revision) throw notFound("REVISION_NOT_FOUND", `${pod.slug}'s charter has no revision ${number}`);
+  return revision;
+}
+
+export interface CharterRevisionDiff {
+  from: number;
+  to: number;
+  diff: CharterDiff;
+  lines: string[];
+}
+
+export async function diffCharterRevisions(deps: ServiceDeps, podSlug: string, from: number, to: number): Promise<CharterRevisionDiff> {
+  if (from === to) throw invalid("SAME_REVISION", "Give two different revisions to compare");
+  const [a, b] = await Promise.all([getCharterRevision(deps, podSlug, from), getCharterRevision(deps, podSlug, to)]);
+  const diff = diffCharters(a.content, b.content);
+  return { from, to, diff, lines: diffToText(diff) };
+}
+
+/** Published Create/Update activities, newest first (the FEP-bad1 history). */
+export async function listCharterHistory(deps: ServiceDeps, podSlug: string): Promise<charters.CharterEventRecord[]> {
+  const pod = await getPod(deps, podSlug);
+  return charters.listCharterEvents(deps.db, pod.id);
+}
+
+/** What the publisher needs to send the activity for one charter event. */
+export async function charterEventSnapshot(deps: ServiceDeps, podId: string, eventId: string) {
+  const [events, state] = await Promise.all([charters.listCharterEvents(deps.db, podId), charters.getCharterState(deps.db, podId)]);
+  const event = events.find((e) => e.id === eventId);
+  if (!event || !state) return null;
+  const revision = await charters.getRevision(deps.db, podId, event.revision);
+  return revision ? { event, state, revision } : null;
+}
+
+export type RemoteCharterOutcome = "stored" | "stale" | "not_followed";
+
+/**
+ * A pod we follow published or revised its charter: keep its structured copy when it is
+ * newer than ours. Copies from actors none of our pods follow are refused.
+ */
+export async function receiveRemoteCharter(
+  deps: ServiceDeps,
+  copy: { actorIri: string; objectIri: string; revision: number; updatedAt: Date; reviewedOn: string | null; content: CharterContent },
+): Promise<RemoteCharterOutcome> {
+  if (!(await followingPodFor(deps, copy.actorIri))) return "not_followed";
+  const stored = await charters.upsertRemoteCharterIfNewer(deps.db, { ...copy, objectUpdatedAt: copy.updatedAt, fetchedAt: deps.clock.now() });
+  deps.log.info(stored ? "Stored a followed pod's charter" : "Ignored an older copy of a followed pod's charter", {
+    actor: copy.actorIri,
+    revision: copy.revision,
+  });
+  return stored ? "stored" : "stale";
+}
+
+/** The slug of one of our pods that follows `actorIri` (accepted), or null. */
+export async function followingPodFor(deps: ServiceDeps, actorIri: string): Promise<string | null> {
+  const row = await deps.db
+    .selectFrom("following as f")
+    .innerJoin("pods as p", "p.id", "f.pod_id")
+    .select("p.slug")
+    .where("f.actor_iri", "=", actorIri)
+    .where("f.status", "=", "accepted")
+    .orderBy("p.created_at")
+    .executeTakeFirst();
+  return row?.slug ?? null;
+}
+
+export async function getRemoteCharter(deps: ServiceDeps, actorIri: string) {
+  return charters.getRemoteCharter(deps.db, actorIri);
+}
+
+/** Copies this node holds of the charters of pods that `podSlug` follows. */
+export async function listFollowedCharters(deps: ServiceDeps, podSlug: string) {
+  const pod = await getPod(deps, podSlug);
+  const rows = await deps.db
+    .selectFrom("following as f")
+    .innerJoin("remote_charters as c", "c.actor_iri", "f.actor_iri")
+    .innerJoin("remote_actors as a", "a.iri", "f.actor_iri")
+    .select(["c.actor_iri", "a.handle", "c.revision", "c.object_updated_at", "c.reviewed_on", "c.content"])
+    .where("f.pod_id", "=", pod.id)
+    .where("f.status", "=", "accepted")
+    .orderBy("a.handle")
+    .execute();
+  return rows.map((r) => ({
+    actorIri: r.actor_iri,
+    handle: r.handle,
+    revision: r.revision,
+    objectUpdatedAt: r.object_updated_at,
+    reviewedOn: r.reviewed_on,
+    content: r.content as unknown as CharterContent,
+  }));
+}
