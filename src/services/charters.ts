@@ -157,15 +157,7 @@ export async function receiveRemoteCharter(
 
 /** The slug of one of our pods that follows `actorIri` (accepted), or null. */
 export async function followingPodFor(deps: ServiceDeps, actorIri: string): Promise<string | null> {
-  const row = await deps.db
-    .selectFrom("following as f")
-    .innerJoin("pods as p", "p.id", "f.pod_id")
-    .select("p.slug")
-    .where("f.actor_iri", "=", actorIri)
-    .where("f.status", "=", "accepted")
-    .orderBy("p.created_at")
-    .executeTakeFirst();
-  return row?.slug ?? null;
+  return charters.findFollowingPodSlug(deps.db, actorIri);
 }
 
 export async function getRemoteCharter(deps: ServiceDeps, actorIri: string) {
@@ -175,21 +167,5 @@ export async function getRemoteCharter(deps: ServiceDeps, actorIri: string) {
 /** Copies this node holds of the charters of pods that `podSlug` follows. */
 export async function listFollowedCharters(deps: ServiceDeps, podSlug: string) {
   const pod = await getPod(deps, podSlug);
-  const rows = await deps.db
-    .selectFrom("following as f")
-    .innerJoin("remote_charters as c", "c.actor_iri", "f.actor_iri")
-    .innerJoin("remote_actors as a", "a.iri", "f.actor_iri")
-    .select(["c.actor_iri", "a.handle", "c.revision", "c.object_updated_at", "c.reviewed_on", "c.content"])
-    .where("f.pod_id", "=", pod.id)
-    .where("f.status", "=", "accepted")
-    .orderBy("a.handle")
-    .execute();
-  return rows.map((r) => ({
-    actorIri: r.actor_iri,
-    handle: r.handle,
-    revision: r.revision,
-    objectUpdatedAt: r.object_updated_at,
-    reviewedOn: r.reviewed_on,
-    content: r.content as unknown as CharterContent,
-  }));
+  return charters.listFollowedCharters(deps.db, pod.id);
 }

@@ -185,3 +185,37 @@ export async function upsertRemoteCharterIfNewer(db: Kysely<Database>, copy: Rem
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
+
+/** The slug of the oldest of our pods that follows `actorIri` (accepted), or null. */
+export async function findFollowingPodSlug(db: Kysely<Database>, actorIri: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("following as f")
+    .innerJoin("pods as p", "p.id", "f.pod_id")
+    .select("p.slug")
+    .where("f.actor_iri", "=", actorIri)
+    .where("f.status", "=", "accepted")
+    .orderBy("p.created_at")
+    .executeTakeFirst();
+  return row?.slug ?? null;
+}
+
+/** Copies held of the charters of the actors `podId` follows (accepted). */
+export async function listFollowedCharters(db: Kysely<Database>, podId: string) {
+  const rows = await db
+    .selectFrom("following as f")
+    .innerJoin("remote_charters as c", "c.actor_iri", "f.actor_iri")
+    .innerJoin("remote_actors as a", "a.iri", "f.actor_iri")
+    .select(["c.actor_iri", "a.handle", "c.revision", "c.object_updated_at", "c.reviewed_on", "c.content"])
+    .where("f.pod_id", "=", podId)
+    .where("f.status", "=", "accepted")
+    .orderBy("a.handle")
+    .execute();
+  return rows.map((r) => ({
+    actorIri: r.actor_iri,
+    handle: r.handle,
+    revision: r.revision,
+    objectUpdatedAt: r.object_updated_at,
+    reviewedOn: r.reviewed_on,
+    content: r.content as unknown as CharterContent,
+  }));
+}
