@@ -1,3 +1,4 @@
+import type { FastifyReply } from "fastify";
 import { html, raw, type SafeHtml } from "../../lib/html.ts";
 
 export interface PageMeta {
@@ -7,6 +8,11 @@ export interface PageMeta {
   /** ActivityPub representation of the same thing, for `<link rel="alternate">`. */
   activityPubUrl?: string;
   image?: string | null;
+  /** OpenGraph type; a pod page is a "profile" (the default), a charter an "article". */
+  type?: "profile" | "article" | "website";
+  /** For articles: when first published and last modified. */
+  publishedAt?: Date;
+  modifiedAt?: Date;
 }
 
 const STYLE = `
@@ -19,6 +25,11 @@ a{color:var(--accent)}.muted{color:var(--muted)}.card{background:var(--card);bor
 code,.handle{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.95em;word-break:break-all}
 .handle{display:inline-block;padding:.15rem .45rem;border:1px solid var(--line);border-radius:.35rem;background:var(--card)}
 ol,ul{padding-left:1.3rem}footer{margin:2rem 0 1rem;font-size:.85rem}
+main{overflow-wrap:anywhere}h3{font-size:1.02rem;margin:1.2rem 0 .4rem}li{margin:.3rem 0}
+.notice{border-left:.3rem solid #b7791f;background:var(--card);padding:.6rem .8rem;border-radius:.35rem}
+.tag{display:inline-block;font-size:.8rem;padding:0 .4rem;border:1px solid var(--line);border-radius:1rem;color:var(--muted)}
+.timeline{list-style:none;padding-left:0}.timeline>li{border-left:2px solid var(--line);padding:0 0 .6rem .9rem;margin:0 0 .8rem}
+.diff{font-size:.95rem}nav.pager{display:flex;flex-wrap:wrap;gap:.4rem 1rem}
 `;
 
 export function page(meta: PageMeta, body: SafeHtml): string {
@@ -29,11 +40,13 @@ export function page(meta: PageMeta, body: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${meta.title}</title>
 <meta name="description" content="${meta.description}">
-<meta property="og:type" content="profile">
+<meta property="og:type" content="${meta.type ?? "profile"}">
 <meta property="og:title" content="${meta.title}">
 <meta property="og:description" content="${meta.description}">
 <meta property="og:url" content="${meta.url}">
 ${meta.image ? html`<meta property="og:image" content="${meta.image}">` : ""}
+${meta.publishedAt ? html`<meta property="article:published_time" content="${meta.publishedAt.toISOString()}">` : ""}
+${meta.modifiedAt ? html`<meta property="article:modified_time" content="${meta.modifiedAt.toISOString()}">` : ""}
 <link rel="canonical" href="${meta.url}">
 ${meta.activityPubUrl ? html`<link rel="alternate" type="application/activity+json" href="${meta.activityPubUrl}">` : ""}
 <style>${raw(STYLE)}</style>
@@ -43,4 +56,14 @@ ${body}
 <footer class="muted">Served by Hyphae, a federated node for neighbourhood mutual-aid pods.</footer>
 </main></body>
 </html>`.value;
+}
+
+
+export function sendHtml(reply: FastifyReply, body: string, status = 200) {
+  return reply.code(status).header("content-type", "text/html; charset=utf-8").header("vary", "Accept").send(body);
+}
+
+/** The body of a 404 page. */
+export function notFoundPage(origin: URL, heading: string, message: SafeHtml): string {
+  return page({ title: "Not found", description: heading, url: origin.href }, html`<h1>${heading}</h1>${message}`);
 }

@@ -1,18 +1,16 @@
 /**
  * Server-rendered HTML pages: the node's front page and each pod's page. The pod page
  * lives at the actor URL itself (a browser gets HTML, ActivityPub clients get JSON) and
- * at the short `/@slug` profile URL.
+ * at the short `/@slug` profile URL, and shows the pod's charter; the charter page and
+ * its revision pages are in charter.ts.
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { html, raw, textToHtml } from "../../lib/html.ts";
 import * as pods from "../../services/pods.ts";
 import { podView } from "../../services/views.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
-import { page } from "./layout.ts";
-
-function sendHtml(reply: FastifyReply, body: string, status = 200) {
-  return reply.code(status).header("content-type", "text/html; charset=utf-8").header("vary", "Accept").send(body);
-}
+import { podCharterSection, registerCharterPages } from "./charter.ts";
+import { page, sendHtml } from "./layout.ts";
 
 export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
   const origin = deps.config.publicUrl;
@@ -32,13 +30,14 @@ export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Pr
       const body = html`<h1>No such pod</h1><p>There is no pod called <code>${slug}</code> on this node. <a href="/">See the pods here.</a></p>`;
       return sendHtml(reply, page({ title: "Not found", description: "No such pod", url: origin.href }, body), 404);
     }
-    const view = await podView(deps, pod);
+    const [view, charter] = await Promise.all([podView(deps, pod), podCharterSection(deps, pod)]);
     const body = html`
 ${pod.iconUrl ? html`<img src="${pod.iconUrl}" alt="" width="72" height="72" style="border-radius:.6rem">` : ""}
 <h1>${pod.name}</h1>
 <p><span class="handle">${view.handle}</span></p>
 ${pod.summary ? raw(textToHtml(pod.summary)) : html`<p class="muted">This pod has not written a summary yet.</p>`}
 <p class="muted">${view.followers} ${view.followers === 1 ? "follower" : "followers"} · follows ${view.following} ${view.following === 1 ? "pod" : "pods"}</p>
+${charter.html}
 <div class="card">
 <h2 style="margin-top:0">Follow this pod from Mastodon</h2>
 <ol>
@@ -53,7 +52,7 @@ ${pod.summary ? raw(textToHtml(pod.summary)) : html`<p class="muted">This pod ha
       page(
         {
           title: `${pod.name} (${view.handle})`,
-          description: pod.summary || `${pod.name}, a mutual-aid pod on ${origin.host}`,
+          description: charter.description ?? (pod.summary || `${pod.name}, a mutual-aid pod on ${origin.host}`),
           url: view.actorUrl,
           activityPubUrl: view.actorUrl,
           image: pod.iconUrl,
@@ -63,6 +62,7 @@ ${pod.summary ? raw(textToHtml(pod.summary)) : html`<p class="muted">This pod ha
     );
   };
 
+  await registerCharterPages(app, deps);
   app.get<{ Params: { slug: string } }>("/pods/:slug", async (request, reply) => podPage(request.params.slug, reply));
   app.get<{ Params: { handle: string } }>("/:handle", async (request, reply) => {
     const { handle } = request.params;
