@@ -43,6 +43,7 @@ export function podUris(origin: URL) {
     follow: (slug: string, id: string) => podFollowUrl(origin, slug, id),
     charter: (slug: string) => charterUrl(origin, slug),
     charterRevision: (slug: string, n: number) => charterRevisionPageUrl(origin, slug, n),
+    charterRevisionObject: (slug: string, n: number) => charterRevisionId(origin, slug, n),
   };
 }
 

@@ -55,7 +55,10 @@ export interface PodUris {
   profile(slug: string): URL;
   follow(slug: string, id: string): URL;
   charter(slug: string): URL;
+  /** The HTML page of revision n. */
   charterRevision(slug: string, n: number): URL;
+  /** The ActivityPub id of revision n's snapshot. */
+  charterRevisionObject(slug: string, n: number): URL;
 }
 
 export interface ServiceDeps {

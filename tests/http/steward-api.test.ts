@@ -234,6 +234,13 @@ describe("OpenAPI document", () => {
     "GET /pods/{slug}/following",
     "POST /pods/{slug}/following",
     "DELETE /pods/{slug}/following",
+    "POST /pods/{slug}/charter",
+    "GET /pods/{slug}/charter",
+    "POST /pods/{slug}/charter/confirm",
+    "GET /pods/{slug}/charter/revisions",
+    "GET /pods/{slug}/charter/revisions/{revision}",
+    "GET /pods/{slug}/charter/diff",
+    "GET /pods/{slug}/following/charters",
   ].sort();
 
   let doc: any;

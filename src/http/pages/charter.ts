@@ -293,16 +293,6 @@ ${timeline(deps, pod.slug, revisions)}
 
 const REVISION_NUMBER = /^[1-9][0-9]{0,8}$/;
 
-/**
- * The id of a revision snapshot as ActivityPub clients fetch it: Fedify serves one object
- * class per path, so snapshots are the charter's id with `?revision=n` (src/federation/uris.ts).
- */
-function revisionObjectUrl(deps: ServiceDeps, slug: string, n: number): URL {
-  const url = deps.uris.charter(slug);
-  url.searchParams.set("revision", String(n));
-  return url;
-}
-
 /** `GET /pods/:slug/charter/revisions/:n`: one revision as it was, and what it changed. */
 export async function renderRevisionPage(deps: ServiceDeps, slug: string, n: string): Promise<RenderedPage> {
   const pod = await findPod(deps, slug);
@@ -325,7 +315,7 @@ export async function renderRevisionPage(deps: ServiceDeps, slug: string, n: str
   }
   const previous = revision.number > 1 ? await findRevision(deps, pod.slug, revision.number - 1) : null;
   const revisionUrl = deps.uris.charterRevision(pod.slug, revision.number).href;
-  const objectUrl = revisionObjectUrl(deps, pod.slug, revision.number).href;
+  const objectUrl = deps.uris.charterRevisionObject(pod.slug, revision.number).href;
   const isCurrent = revision.number === charter.revision;
   const body = html`
 <p class="muted">People's Service Charter of <a href="${deps.uris.profile(pod.slug).href}">${pod.name}</a></p>
