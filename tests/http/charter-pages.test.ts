@@ -380,3 +380,20 @@ describe("content negotiation", () => {
     expect((await get("/pods/nobody/charter?revision=2")).status).toBe(404);
   });
 });
+
+describe("hashtag pages", () => {
+  it("the charter's hashtag links lead to the charters published on this node", async () => {
+    const r = await getHtml("/tags/peoplescharter");
+    expect(r.status).toBe(200);
+    expect(r.text).toContain(`href="${charterUrl("oak-street")}"`);
+    expect(r.text).toContain(`href="${charterUrl("mallory")}"`);
+    expect(r.text).not.toContain(`href="${charterUrl("elm-row")}"`);
+    expect((await getHtml("/tags/MutualAid")).status).toBe(200);
+  });
+
+  it("other tags have nothing here", async () => {
+    const r = await getHtml("/tags/somethingelse");
+    expect(r.status).toBe(404);
+    expect(r.text).toContain("Nothing on this node is tagged #somethingelse");
+  });
+});

@@ -6,6 +6,8 @@
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { html, raw, textToHtml } from "../../lib/html.ts";
+import { CHARTER_HASHTAGS } from "../../domain/charter/render.ts";
+import * as charters from "../../services/charters.ts";
 import * as pods from "../../services/pods.ts";
 import { podView } from "../../services/views.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
@@ -63,6 +65,26 @@ ${charter.html}
   };
 
   await registerCharterPages(app, deps);
+
+  // Hashtag links in federated charters point here: the charters published on this node.
+  app.get<{ Params: { tag: string } }>("/tags/:tag", async (request, reply) => {
+    const tag = request.params.tag.toLowerCase();
+    const withCharters = [];
+    for (const pod of await pods.listPods(deps)) {
+      const charter = await charters.findCharter(deps, pod.slug);
+      if (charter) withCharters.push({ pod, charter });
+    }
+    const known = (CHARTER_HASHTAGS as readonly string[]).map((t) => t.toLowerCase()).includes(tag);
+    const body = html`
+<h1>#${request.params.tag} on ${origin.host}</h1>
+${
+  known && withCharters.length
+    ? html`<p class="muted">The People's Service Charters of the pods on this node.</p>
+<ul>${withCharters.map(({ pod, charter }) => html`<li><a href="${deps.uris.charter(pod.slug).href}">${charter.content.title}</a> — ${pod.name}</li>`)}</ul>`
+    : html`<p>Nothing on this node is tagged #${request.params.tag}.</p>`
+}`;
+    return sendHtml(reply, page({ title: `#${request.params.tag} on ${origin.host}`, description: `Posts tagged #${request.params.tag}`, url: new URL(`/tags/${encodeURIComponent(tag)}`, origin).href }, body), known ? 200 : 404);
+  });
   app.get<{ Params: { slug: string } }>("/pods/:slug", async (request, reply) => podPage(request.params.slug, reply));
   app.get<{ Params: { handle: string } }>("/:handle", async (request, reply) => {
     const { handle } = request.params;
