@@ -59,7 +59,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("revision", "integer", (c) => c.notNull())
     .addColumn("object_updated_at", "timestamptz", (c) => c.notNull())
     // YYYY-MM-DD as text: pg and PGlite parse the date type differently.
-    .addColumn("reviewed_on", "text", (c) => c.check(sql`reviewed_on ~ '^\d{4}-\d{2}-\d{2}$'`))
+    .addColumn("reviewed_on", "text", (c) => c.check(sql`reviewed_on ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'`))
     .addColumn("content", "jsonb", (c) => c.notNull())
     .addColumn("fetched_at", "timestamptz", (c) => c.notNull())
     .execute();

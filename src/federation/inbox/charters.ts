@@ -47,6 +47,39 @@ export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update
   if (outcome === "stale") log.info("Fetched charter is not newer than ours", { actor: actorIri, revision: copy.revision });
 }
 
+/**
+ * Reads the charter pinned in a followed actor's `featured` collection (if it is a Hyphae
+ * pod) and keeps a copy. Best effort: other servers have other things pinned, or none.
+ */
+export async function syncPinnedCharter(ctx: Ctx, podSlug: string, actorId: URL): Promise<void> {
+  const log = ctx.data.log;
+  try {
+    const documentLoader = await ctx.getDocumentLoader({ identifier: podSlug });
+    const actor = (await documentLoader(actorId.href)).document as { id?: unknown; featured?: unknown };
+    if (actor.id !== actorId.href || typeof actor.featured !== "string") return;
+    const featured = new URL(actor.featured);
+    if (featured.origin !== actorId.origin) return;
+    const collection = (await documentLoader(featured.href)).document as { orderedItems?: unknown; items?: unknown; first?: unknown };
+    let items = collection.orderedItems ?? collection.items;
+    if (!items && typeof collection.first === "string") {
+      const first = (await documentLoader(collection.first)).document as { orderedItems?: unknown; items?: unknown };
+      items = first.orderedItems ?? first.items;
+    }
+    for (const item of Array.isArray(items) ? items.slice(0, 20) : []) {
+      const id = typeof item === "string" ? item : typeof item?.id === "string" ? item.id : null;
+      if (!id || new URL(id).origin !== actorId.origin) continue;
+      const { document } = await documentLoader(id);
+      const copy = noteJsonToCharter(document, actorId.href, id);
+      if (copy) {
+        await receiveRemoteCharter(ctx.data, { actorIri: actorId.href, objectIri: id, ...copy });
+        return;
+      }
+    }
+  } catch (error) {
+    log.warn("Could not read the pinned charter of a pod we now follow", { actor: actorId.href, error: String(error) });
+  }
+}
+
 async function embeddedNote(activity: Create | Update): Promise<Note | null> {
   const raw = (await activity.toJsonLd()) as { object?: unknown };
   if (raw.object === null || typeof raw.object !== "object") return null;

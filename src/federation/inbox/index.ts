@@ -12,7 +12,7 @@ import { listPods } from "../../services/pods.ts";
 import { FederationBodyTooLargeError } from "../fastify-bridge.ts";
 import type { HyphaeFederation } from "../federation.ts";
 import { actorToRemoteActorInfo, objectToActor } from "../mappers.ts";
-import { onNoteCreatedOrUpdated } from "./charters.ts";
+import { onNoteCreatedOrUpdated, syncPinnedCharter } from "./charters.ts";
 import { slugFromFollowUrl } from "../uris.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
@@ -119,5 +119,7 @@ export async function onFollowAnswer(ctx: Ctx, answer: Accept | Reject, accepted
     }
   }
   if (!slug) return;
-  await receiveFollowAnswer(ctx.data, { podSlug: slug, actorIri: answer.actorId.href, followIri, accepted });
+  const matched = await receiveFollowAnswer(ctx.data, { podSlug: slug, actorIri: answer.actorId.href, followIri, accepted });
+  // A pod we now follow may have published its charter long ago: fetch the current one.
+  if (matched && accepted) await syncPinnedCharter(ctx, slug, answer.actorId);
 }
