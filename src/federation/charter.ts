@@ -27,6 +27,8 @@ export const CHARTER_CONTEXT = {
   hyphae: HYPHAE_NS,
   xsd: "http://www.w3.org/2001/XMLSchema#",
   Hashtag: "as:Hashtag",
+  // FEP-bad1's term for an object's history collection.
+  history: { "@id": "https://w3id.org/fep/bad1/history", "@type": "@id" },
   charterRevision: { "@id": "hyphae:charterRevision", "@type": "xsd:integer" },
   revisionOf: { "@id": "hyphae:revisionOf", "@type": "@id" },
   changeNote: "hyphae:changeNote",
