@@ -42,6 +42,15 @@ export default tseslint.config(
     },
   },
   {
+    // Federation handlers call services; only the storage adapters and the outbox
+    // publisher (infrastructure under Fedify) touch the database directly.
+    files: ["src/federation/**/*.ts"],
+    ignores: ["src/federation/storage/**", "src/federation/publish.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [layer("db", "federation handlers call services, not repositories"), layer("http", "federation does not know about routes")] }],
+    },
+  },
+  {
     files: ["src/http/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [fedify, layer("federation", "HTTP routes call services; only app.ts wires the bridge"), layer("db", "HTTP routes call services, not repositories")] }],

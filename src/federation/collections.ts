@@ -3,7 +3,7 @@
  * the outbox lists the pod's published activities (so far: its charter's history) and
  * `featured` pins the charter, which Mastodon shows as a pinned post.
  */
-import * as follows from "../db/repos/follows.ts";
+import * as follows from "../services/follows.ts";
 import { listCharterHistory } from "../services/charters.ts";
 import { findPodCached } from "../services/pods.ts";
 import { charterHistoryActivities, currentCharterNote } from "./charter.ts";
@@ -45,13 +45,13 @@ export function registerCollections(federation: HyphaeFederation): void {
         // An HTTP GET without a cursor: return null so Fedify serves a `first` page.
         if ("request" in ctx) return null;
         // Delivery to "followers": Fedify wants every recipient at once.
-        const all = await follows.listFollowers(ctx.data.db, pod.id, { status: "accepted" });
+        const all = await follows.followersPage(ctx.data, pod.id, { status: "accepted" });
         const wanted = baseUri ? all.filter((r) => r.actorIri.startsWith(baseUri.href)) : all;
         return { items: wanted.map(followerToRecipient) };
       }
       const after = cursor === "" ? null : decodeCursor(cursor);
       if (cursor !== "" && !after) return null;
-      const rows = await follows.listFollowers(ctx.data.db, pod.id, { status: "accepted", limit: PAGE_SIZE + 1, after });
+      const rows = await follows.followersPage(ctx.data, pod.id, { status: "accepted", limit: PAGE_SIZE + 1, after });
       const page = rows.slice(0, PAGE_SIZE);
       const filtered = baseUri ? page.filter((r) => r.actorIri.startsWith(baseUri.href)) : page;
       const last = page.at(-1);
@@ -63,7 +63,7 @@ export function registerCollections(federation: HyphaeFederation): void {
     .setFirstCursor(() => "")
     .setCounter(async (ctx, identifier) => {
       const pod = await findPodCached(ctx.data, identifier);
-      return pod ? follows.countFollowers(ctx.data.db, pod.id, "accepted") : null;
+      return pod ? follows.countFollowers(ctx.data, pod.id, "accepted") : null;
     });
 
   federation
@@ -73,7 +73,7 @@ export function registerCollections(federation: HyphaeFederation): void {
       if (cursor === null) return null;
       const offset = cursor === "" ? 0 : Number(cursor);
       if (!Number.isInteger(offset) || offset < 0) return null;
-      const rows = await follows.listFollowing(ctx.data.db, pod.id, { status: "accepted", limit: PAGE_SIZE + 1, offset });
+      const rows = await follows.followingPage(ctx.data, pod.id, { status: "accepted", limit: PAGE_SIZE + 1, offset });
       return {
         items: rows.slice(0, PAGE_SIZE).map((r) => new URL(r.actorIri)),
         nextCursor: rows.length > PAGE_SIZE ? String(offset + PAGE_SIZE) : null,
@@ -82,7 +82,7 @@ export function registerCollections(federation: HyphaeFederation): void {
     .setFirstCursor(() => "")
     .setCounter(async (ctx, identifier) => {
       const pod = await findPodCached(ctx.data, identifier);
-      return pod ? follows.countFollowing(ctx.data.db, pod.id, "accepted") : null;
+      return pod ? follows.countFollowing(ctx.data, pod.id) : null;
     });
 
   federation

@@ -12,11 +12,10 @@ import {
 } from "@fedify/fedify";
 import { Endpoints, Group, Image } from "@fedify/vocab";
 import type { Config } from "../config.ts";
-import { listPodKeys } from "../db/repos/pods.ts";
 import type { Pod } from "../domain/pods.ts";
 import { textToHtml } from "../lib/html.ts";
 import type { ServiceDeps } from "../services/ports.ts";
-import { findPodCached } from "../services/pods.ts";
+import { findPodCached, podKeyPairs } from "../services/pods.ts";
 import { registerCharter } from "./charter.ts";
 import { registerCollections } from "./collections.ts";
 import { registerInboxListeners } from "./inbox/index.ts";
@@ -56,7 +55,7 @@ async function loadKeyPairs(deps: ServiceDeps, podId: string): Promise<CryptoKey
   let pairs = keyCache.get(podId);
   if (!pairs) {
     pairs = (async () => {
-      const stored = await listPodKeys(deps.db, podId);
+      const stored = await podKeyPairs(deps, podId);
       return Promise.all(
         stored.map(async (k) => ({
           privateKey: await importJwk(k.privateJwk, "private"),

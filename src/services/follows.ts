@@ -153,3 +153,14 @@ export async function listFollowing(deps: ServiceDeps, podSlug: string) {
   return follows.listFollowing(deps.db, pod.id);
 }
 
+
+// Reads for the fediverse collections (federation/collections.ts).
+export type { FollowerEntry, FollowingEntry } from "../db/repos/follows.ts";
+export const followersPage = (deps: ServiceDeps, podId: string, options: Parameters<typeof follows.listFollowers>[2]) =>
+  follows.listFollowers(deps.db, podId, options);
+export const followingPage = (deps: ServiceDeps, podId: string, options: Parameters<typeof follows.listFollowing>[2]) =>
+  follows.listFollowing(deps.db, podId, options);
+export const countFollowers = (deps: ServiceDeps, podId: string, status: FollowerStatus) => follows.countFollowers(deps.db, podId, status);
+export const countFollowing = (deps: ServiceDeps, podId: string) => follows.countFollowing(deps.db, podId, "accepted");
+/** The follower whose Follow had this id (for an Undo that names it only by id). */
+export const findFollowerByFollowIri = (deps: ServiceDeps, followIri: string) => follows.findFollowerByFollowIri(deps.db, followIri);

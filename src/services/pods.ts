@@ -81,6 +81,11 @@ export async function findPodById(deps: ServiceDeps, id: string): Promise<Pod | 
   return pods.getPodById(deps.db, id);
 }
 
+/** A pod's stored key pairs, RSA first. */
+export async function podKeyPairs(deps: ServiceDeps, podId: string) {
+  return pods.listPodKeys(deps.db, podId);
+}
+
 export async function countPods(deps: ServiceDeps): Promise<number> {
   return pods.countPods(deps.db);
 }

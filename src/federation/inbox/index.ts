@@ -5,9 +5,8 @@
 import type { InboxContext } from "@fedify/fedify";
 import { Accept, Create, Follow, Reject, Undo, Update, type Activity } from "@fedify/vocab";
 import { DomainError } from "../../domain/errors.ts";
-import { findFollowerByFollowIri } from "../../db/repos/follows.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
-import { receiveFollow, receiveFollowAnswer, receiveUndoFollow } from "../../services/follows.ts";
+import { findFollowerByFollowIri, receiveFollow, receiveFollowAnswer, receiveUndoFollow } from "../../services/follows.ts";
 import { listPods } from "../../services/pods.ts";
 import { FederationBodyTooLargeError } from "../fastify-bridge.ts";
 import type { HyphaeFederation } from "../federation.ts";
@@ -96,7 +95,7 @@ export async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
     if (slug) await receiveUndoFollow(ctx.data, { podSlug: slug, actorIri: undo.actorId.href });
     return;
   }
-  const follower = await findFollowerByFollowIri(ctx.data.db, undo.objectId.href);
+  const follower = await findFollowerByFollowIri(ctx.data, undo.objectId.href);
   if (follower && follower.actorIri === undo.actorId.href) {
     await receiveUndoFollow(ctx.data, { podSlug: follower.podSlug, actorIri: follower.actorIri });
   }
