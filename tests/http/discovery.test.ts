@@ -1,6 +1,6 @@
 /**
  * How the fediverse and browsers find a pod, checked on a real node against
- * /work/shared/reference/mastodon-interop.md: WebFinger (§1), the actor document (§2),
+ * the team's Mastodon interop notes (shared/reference/mastodon-interop.md): WebFinger (§1), the actor document (§2),
  * the HTML page on the same URL, NodeInfo (§17) and the health endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
