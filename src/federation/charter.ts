@@ -13,7 +13,7 @@ import { charterToNoteHtml, CHARTER_HASHTAGS } from "../domain/charter/render.ts
 import { isoDate, reviewStatus } from "../domain/charter/review.ts";
 import type { CharterContent } from "../domain/charter/model.ts";
 import type { Pod } from "../domain/pods.ts";
-import { charterEventSnapshot, findCharter, getCharterRevision, listCharterHistory } from "../services/charters.ts";
+import { charterEventSnapshot, countCharterHistory, findCharter, getCharterRevision, listCharterHistory } from "../services/charters.ts";
 import { findPodById, findPodCached } from "../services/pods.ts";
 import type { ServiceDeps } from "../services/ports.ts";
 import type { HyphaeFederation } from "./federation.ts";
@@ -190,7 +190,7 @@ export function registerCharter(federation: HyphaeFederation): void {
     })
     .setCounter(async (ctx, values) => {
       const pod = await findPodCached(ctx.data, values.identifier);
-      return pod ? (await listCharterHistory(ctx.data, pod.slug)).length : null;
+      return pod ? await countCharterHistory(ctx.data, pod.id) : null;
     });
 }
 

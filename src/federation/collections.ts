@@ -4,7 +4,7 @@
  * `featured` pins the charter, which Mastodon shows as a pinned post.
  */
 import * as follows from "../services/follows.ts";
-import { listCharterHistory } from "../services/charters.ts";
+import { countCharterHistory } from "../services/charters.ts";
 import { findPodCached } from "../services/pods.ts";
 import { charterHistoryActivities, currentCharterNote } from "./charter.ts";
 import type { HyphaeFederation } from "./federation.ts";
@@ -92,7 +92,7 @@ export function registerCollections(federation: HyphaeFederation): void {
     })
     .setCounter(async (ctx, identifier) => {
       const pod = await findPodCached(ctx.data, identifier);
-      return pod ? (await listCharterHistory(ctx.data, pod.slug)).length : null;
+      return pod ? await countCharterHistory(ctx.data, pod.id) : null;
     });
 
   federation.setFeaturedDispatcher(PATHS.featured, async (ctx, identifier) => {

@@ -127,10 +127,14 @@ export async function listCharterHistory(deps: ServiceDeps, podSlug: string): Pr
   return charters.listCharterEvents(deps.db, pod.id);
 }
 
+/** How many Create/Update activities the charter went out as. */
+export async function countCharterHistory(deps: ServiceDeps, podId: string): Promise<number> {
+  return charters.countCharterEvents(deps.db, podId);
+}
+
 /** What the publisher needs to send the activity for one charter event. */
 export async function charterEventSnapshot(deps: ServiceDeps, podId: string, eventId: string) {
-  const [events, state] = await Promise.all([charters.listCharterEvents(deps.db, podId), charters.getCharterState(deps.db, podId)]);
-  const event = events.find((e) => e.id === eventId);
+  const [event, state] = await Promise.all([charters.getCharterEvent(deps.db, podId, eventId), charters.getCharterState(deps.db, podId)]);
   if (!event || !state) return null;
   const revision = await charters.getRevision(deps.db, podId, event.revision);
   return revision ? { event, state, revision } : null;

@@ -92,12 +92,12 @@ export async function requestFollow(deps: ServiceDeps, podSlug: string, target: 
   const result = await deps.db.transaction().execute(async (trx) => {
     await follows.upsertRemoteActor(trx, actor, now);
     const existing = await follows.getFollowing(trx, pod.id, actor.iri);
-    if (existing?.status === "accepted") return { ...existing, created: false };
+    if (existing?.status === "accepted") return existing;
     // Pending or previously rejected: send a fresh Follow with a new id.
     const followIri = deps.uris.follow(pod.slug, deps.ids.uuid()).href;
     await follows.upsertFollowing(trx, { podId: pod.id, actorIri: actor.iri, followIri, status: "pending" }, now);
     await deps.outbox.record(trx, { kind: "send_follow", podId: pod.id, actorIri: actor.iri, followIri });
-    return { ...(await follows.getFollowing(trx, pod.id, actor.iri))!, created: true };
+    return (await follows.getFollowing(trx, pod.id, actor.iri))!;
   });
   await deps.outbox.flush();
   return result;

@@ -120,6 +120,17 @@ export async function listCharterEvents(db: Kysely<Database>, podId: string): Pr
   return rows.map((r) => ({ id: String(r.id), kind: r.kind, revision: r.revision, createdAt: r.created_at }));
 }
 
+export async function getCharterEvent(db: Kysely<Database>, podId: string, eventId: string): Promise<CharterEventRecord | null> {
+  if (!/^\d{1,18}$/.test(eventId)) return null;
+  const r = await db.selectFrom("charter_events").selectAll().where("pod_id", "=", podId).where("id", "=", eventId).executeTakeFirst();
+  return r ? { id: String(r.id), kind: r.kind, revision: r.revision, createdAt: r.created_at } : null;
+}
+
+export async function countCharterEvents(db: Kysely<Database>, podId: string): Promise<number> {
+  const row = await db.selectFrom("charter_events").select((eb) => eb.fn.countAll<string>().as("n")).where("pod_id", "=", podId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export interface RemoteCharterRecord {
   actorIri: string;
   objectIri: string;
