@@ -104,33 +104,24 @@ export function stewardRoutes(deps: ServiceDeps): RouteTable {
     }),
   });
 
-  table.add({
-    method: "POST",
-    url: "/pods/:slug/follow-requests/accept",
-    summary: "Accept a pending follow request",
-    auth: true,
-    params: slugParams,
-    body: z.object({ actor: actorIri }),
-    response: z.object({ actor: z.string(), status: z.literal("accepted") }),
-    handler: async ({ params, body }) => {
-      await follows.approveFollowRequest(deps, params.slug, body.actor);
-      return { actor: body.actor, status: "accepted" as const };
-    },
-  });
-
-  table.add({
-    method: "POST",
-    url: "/pods/:slug/follow-requests/reject",
-    summary: "Reject a pending follow request",
-    auth: true,
-    params: slugParams,
-    body: z.object({ actor: actorIri }),
-    response: z.object({ actor: z.string(), status: z.literal("rejected") }),
-    handler: async ({ params, body }) => {
-      await follows.rejectFollowRequest(deps, params.slug, body.actor);
-      return { actor: body.actor, status: "rejected" as const };
-    },
-  });
+  for (const [action, status, answer] of [
+    ["accept", "accepted", follows.approveFollowRequest],
+    ["reject", "rejected", follows.rejectFollowRequest],
+  ] as const) {
+    table.add({
+      method: "POST",
+      url: `/pods/:slug/follow-requests/${action}`,
+      summary: `${action === "accept" ? "Accept" : "Reject"} a pending follow request`,
+      auth: true,
+      params: slugParams,
+      body: z.object({ actor: actorIri }),
+      response: z.object({ actor: z.string(), status: z.literal(status) }),
+      handler: async ({ params, body }) => {
+        await answer(deps, params.slug, body.actor);
+        return { actor: body.actor, status };
+      },
+    });
+  }
 
   table.add({
     method: "DELETE",
