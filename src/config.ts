@@ -15,6 +15,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {
   readonly publicUrl: URL;
+  /** PUBLIC_URL was set; otherwise publicUrl is the http://localhost:PORT default (or the node's recorded origin). */
+  readonly publicUrlFromEnv: boolean;
   readonly host: string;
   readonly port: number;
   readonly databaseUrl: string | null;
@@ -123,7 +125,8 @@ export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
   env = { ...defaults, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")) };
   const port = read(env, "PORT")!;
   const host = read(env, "HOST")!;
-  const publicUrl = read(env, "PUBLIC_URL") ?? new URL(`http://localhost:${port}`);
+  const configuredUrl = read(env, "PUBLIC_URL");
+  const publicUrl = configuredUrl ?? new URL(`http://localhost:${port}`);
   const dataDir = path.resolve(read(env, "DATA_DIR")!);
   const databaseUrl = read(env, "DATABASE_URL") ?? null;
   const adminSocket = read(env, "ADMIN_SOCKET");
@@ -133,6 +136,7 @@ export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
   }
   return Object.freeze({
     publicUrl,
+    publicUrlFromEnv: configuredUrl !== undefined,
     host,
     port,
     databaseUrl,

@@ -8,13 +8,16 @@ import { configureLogging } from "./lib/logging.ts";
 import { startNode, type RunningNode } from "./node.ts";
 import { podView } from "./services/views.ts";
 import { listPods } from "./services/pods.ts";
+import { PublicUrlChangedError } from "./services/node-identity.ts";
 
 function fail(message: string): never {
   process.stderr.write(`hyphae: ${message}\n`);
   process.exit(1);
 }
 
-async function printBanner(node: RunningNode, config: Config): Promise<void> {
+async function printBanner(node: RunningNode): Promise<void> {
+  // The node's recorded public origin, which may differ from the PUBLIC_URL default.
+  const config = node.ctx.config;
   if (config.role === "worker") {
     process.stdout.write(`Hyphae worker started (queue concurrency ${config.queue.concurrency}).\n`);
     return;
@@ -66,11 +69,12 @@ async function main(): Promise<void> {
     node = await startNode(config);
   } catch (error) {
     if (error instanceof DirectoryLockedError) fail(error.message);
+    if (error instanceof PublicUrlChangedError) fail(error.message);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use; set PORT to another port`);
     throw error;
   }
   if (stopRequested) return stopAndExit(node, stopRequested);
-  await printBanner(node, config);
+  await printBanner(node);
 }
 
 function stopAndExit(node: RunningNode, signal: string): void {

@@ -13,6 +13,7 @@ import { podUris } from "./federation/uris.ts";
 import { KyselyKvStore } from "./federation/storage/kv-store.ts";
 import { KyselyMessageQueue } from "./federation/storage/message-queue.ts";
 import { serviceLogger } from "./lib/logging.ts";
+import { settlePublicOrigin } from "./services/node-identity.ts";
 import { randomIds, systemClock, type Clock, type Ids, type ServiceDeps } from "./services/ports.ts";
 
 export interface AppContext {
@@ -39,8 +40,11 @@ export async function createAppContext(config: Config, options: AppContextOption
   const database =
     options.database ??
     (await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl, poolSize: config.queue.concurrency + 6 } : { dataDir: config.dataDir }));
+  const clock = options.clock ?? systemClock;
   try {
     if (options.migrate !== false) await migrateToLatest(database.db);
+    // Ids are built from the origin recorded at first start, whatever this process was told.
+    config = await settlePublicOrigin(database.db, config, clock.now());
   } catch (error) {
     if (!options.database) await database.close();
     throw error;
@@ -60,7 +64,7 @@ export async function createAppContext(config: Config, options: AppContextOption
   const deps: ServiceDeps = {
     db: database.db,
     config,
-    clock: options.clock ?? systemClock,
+    clock,
     ids: options.ids ?? randomIds,
     log,
     outbox,

@@ -16,6 +16,7 @@ export const COPY_ORDER = [
   "following",
   "outbox_events",
   "node_secrets",
+  "node_settings",
   "steward_tokens",
   "fedify_kv",
   "fedify_queue",

@@ -8,6 +8,8 @@
  * (holding the same lock the node would).
  */
 import { Command, Option } from "commander";
+import type { Kysely } from "kysely";
+import type { Database } from "../db/schema.ts";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { lockHolder, DirectoryLockedError } from "../db/lock.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -17,6 +19,7 @@ import { SOFTWARE_VERSION } from "../lib/version.ts";
 import { runAdminOp } from "../services/admin-ops.ts";
 import { createAppContext } from "../wiring.ts";
 import { copyDatabase } from "./db-copy.ts";
+import { getStoredOrigin, movePublicOrigin, PublicUrlChangedError } from "../services/node-identity.ts";
 
 class CliError extends Error {}
 
@@ -286,12 +289,52 @@ program
     );
   });
 
+const nodeCmd = program.command("node").description("the node's identity");
+/** Opens the database directly: these commands must work with the node stopped, and never rewrite the origin by accident. */
+async function withDatabase<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const cfg = config();
+  if (!cfg.databaseUrl && lockHolder(cfg.dataDir) !== null) {
+    throw new CliError(`A node is using ${cfg.dataDir}: stop it first (the origin is read once, at start).`);
+  }
+  const { openDatabase } = await import("../db/connect.ts");
+  const { migrateToLatest } = await import("../db/migrate.ts");
+  const handle = await openDatabase(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : { dataDir: cfg.dataDir });
+  try {
+    await migrateToLatest(handle.db);
+    return await fn(handle.db);
+  } finally {
+    await handle.close();
+  }
+}
+nodeCmd
+  .command("show")
+  .description("show the public origin recorded at first start")
+  .action(async () => {
+    const stored = await withDatabase((db) => getStoredOrigin(db));
+    print(stored, (s: Awaited<ReturnType<typeof getStoredOrigin>>) =>
+      s
+        ? [`Public origin: ${s.origin} (recorded ${s.recordedAt})`, ...s.previous.map((p) => `  before: ${p.origin} (until ${p.until})`)].join("\n")
+        : "No origin recorded yet: the first start records PUBLIC_URL.",
+    );
+  });
+nodeCmd
+  .command("move-origin <url>")
+  .description("record a new public origin (node stopped; every published id changes: read docs/operations.md first)")
+  .action(async (url: string) => {
+    const moved = await withDatabase((db) => movePublicOrigin(db, url, new Date()));
+    print(moved, (m: { from: string | null; to: string }) =>
+      m.from === m.to
+        ? `The node's origin is already ${m.to}.`
+        : `Moved the node's origin from ${m.from ?? "(none)"} to ${m.to}. Start it with PUBLIC_URL=${m.to}. Followers elsewhere still know the old ids: see docs/operations.md.`,
+    );
+  });
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError) {
     process.stderr.write(`hyphae: ${error.message} (${error.code})\n`);
     const issues = (error.details?.issues as Array<{ field: string; message: string }> | undefined) ?? [];
     for (const i of issues.slice(1)) process.stderr.write(`  ${i.field}: ${i.message}\n`);
-  } else if (error instanceof CliError || error instanceof AdminSocketUnavailableError || error instanceof DirectoryLockedError) {
+  } else if (error instanceof CliError || error instanceof AdminSocketUnavailableError || error instanceof DirectoryLockedError || error instanceof PublicUrlChangedError) {
     process.stderr.write(`hyphae: ${error.message}\n`);
   } else {
     process.stderr.write(`hyphae: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -75,6 +75,12 @@ export interface NodeSecretsTable {
   created_at: Timestamp;
 }
 
+export interface NodeSettingsTable {
+  name: string;
+  value: Json<unknown>;
+  updated_at: Timestamp;
+}
+
 export interface StewardTokensTable {
   jti: string;
   pod_id: string;
@@ -147,6 +153,7 @@ export interface Database {
   following: FollowingTable;
   outbox_events: OutboxEventsTable;
   node_secrets: NodeSecretsTable;
+  node_settings: NodeSettingsTable;
   steward_tokens: StewardTokensTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;

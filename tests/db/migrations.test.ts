@@ -137,10 +137,15 @@ const EXPECTED = {
     content: ["jsonb", false],
     fetched_at: [TIMESTAMPTZ, false],
   },
+  node_settings: {
+    name: ["text", false],
+    value: ["jsonb", true],
+    updated_at: [TIMESTAMPTZ, false],
+  },
 } as const satisfies ExpectedSchema;
 
 /** Columns typed `unknown` in schema.ts, whose nullability the type checker cannot see. */
-const NOT_NULL_DESPITE_UNKNOWN = new Set(["node_secrets.value", "fedify_kv.value", "fedify_queue.message"]);
+const NOT_NULL_DESPITE_UNKNOWN = new Set(["node_secrets.value", "fedify_kv.value", "fedify_queue.message", "node_settings.value"]);
 
 const BOOKKEEPING = ["hyphae_migrations", "hyphae_migrations_lock"];
 
