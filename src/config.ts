@@ -13,6 +13,9 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 
+export const TEST_FAULTS = ["exit-after-idempotent-commit"] as const;
+export type TestFault = (typeof TEST_FAULTS)[number];
+
 export interface Config {
   readonly publicUrl: URL;
   /** PUBLIC_URL was set; otherwise publicUrl is the http://localhost:PORT default (or the node's recorded origin). */
@@ -34,6 +37,8 @@ export interface Config {
   };
   readonly tokenTtlDays: number;
   readonly adminSocket: string | null;
+  /** Fault injection for tests (HYPHAE_TEST_FAULTS); empty in production. */
+  readonly testFaults: readonly TestFault[];
 }
 
 export class ConfigError extends Error {
@@ -101,6 +106,15 @@ const variables = {
   QUEUE_POLL_SECONDS: { schema: integer(1, 300), default: "5" },
   TOKEN_TTL_DAYS: { schema: integer(1, 3650), default: "90" },
   ADMIN_SOCKET: { schema: z.string().trim(), default: undefined },
+  HYPHAE_TEST_FAULTS: {
+    schema: z
+      .string()
+      .trim()
+      .transform((v) => v.split(",").map((f) => f.trim()).filter(Boolean))
+      .refine((fs) => fs.every((f) => (TEST_FAULTS as readonly string[]).includes(f)), `must be a comma-separated list of ${TEST_FAULTS.join(", ")}`)
+      .transform((fs) => fs as TestFault[]),
+    default: "",
+  },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -153,6 +167,7 @@ export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
       pollSeconds: read(env, "QUEUE_POLL_SECONDS")!,
     }),
     tokenTtlDays: read(env, "TOKEN_TTL_DAYS")!,
+    testFaults: Object.freeze(read(env, "HYPHAE_TEST_FAULTS") ?? []),
     // The admin socket exists for the embedded database, where a second process
     // may not open the data directory. "off" disables it.
     adminSocket: adminSocket === "off" ? null : adminSocket ? path.resolve(adminSocket) : databaseUrl ? null : path.join(dataDir, "admin.sock"),

@@ -17,6 +17,7 @@ export const COPY_ORDER = [
   "outbox_events",
   "node_secrets",
   "node_settings",
+  "idempotency_keys",
   "steward_tokens",
   "fedify_kv",
   "fedify_queue",

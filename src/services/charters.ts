@@ -9,6 +9,7 @@ import { isoDate, reviewStatus, type ReviewStatus } from "../domain/charter/revi
 import { invalid, notFound } from "../domain/errors.ts";
 import * as charters from "../db/repos/charters.ts";
 import { getPod } from "./pods.ts";
+import { writeOnce } from "./idempotency.ts";
 import type { ServiceDeps } from "./ports.ts";
 
 export type CharterRole = "steward";
@@ -45,7 +46,7 @@ export async function publishCharterRevision(deps: ServiceDeps, podSlug: string,
   const now = deps.clock.now();
   const parsed = parseCharterInput(input, isoDate(now));
   const { changeNote, ...content } = parsed;
-  const result = await deps.db.transaction().execute(async (trx) => {
+  const result = await writeOnce(deps, async (trx) => {
     const state = await charters.lockCharter(trx, pod.id);
     const number = (state?.currentRevision ?? 0) + 1;
     const revision: charters.CharterRevisionRecord = { id: deps.ids.uuid(), podId: pod.id, number, content, changeNote, madeByRole: role, createdAt: now };
@@ -66,7 +67,7 @@ export async function publishCharterRevision(deps: ServiceDeps, podSlug: string,
 export async function confirmCharter(deps: ServiceDeps, podSlug: string): Promise<CharterView> {
   const pod = await getPod(deps, podSlug);
   const now = deps.clock.now();
-  const result = await deps.db.transaction().execute(async (trx) => {
+  const result = await writeOnce(deps, async (trx) => {
     const state = await charters.lockCharter(trx, pod.id);
     if (!state) throw notFound("CHARTER_NOT_FOUND", `${pod.slug} has no charter yet: publish one first`);
     const next = { ...state, updatedAt: now, reviewedAt: now };

@@ -8,6 +8,7 @@ import type { Pod } from "../domain/pods.ts";
 import * as follows from "../db/repos/follows.ts";
 import type { FollowerStatus } from "../db/schema.ts";
 import { getPod } from "./pods.ts";
+import { writeOnce } from "./idempotency.ts";
 import type { RemoteActorInfo, ServiceDeps } from "./ports.ts";
 
 export type FollowDecision = "accepted" | "pending";
@@ -45,7 +46,7 @@ export async function receiveUndoFollow(deps: ServiceDeps, input: { podSlug: str
 /** A steward answers a pending follow request; the requester is sent Accept or Reject. */
 async function answerFollowRequest(deps: ServiceDeps, podSlug: string, actorIri: string, accept: boolean): Promise<void> {
   const pod = await getPod(deps, podSlug);
-  await deps.db.transaction().execute(async (trx) => {
+  await writeOnce(deps, async (trx) => {
     const entry = await follows.getFollower(trx, pod.id, actorIri);
     if (!entry || entry.status !== "pending") throw notFound("FOLLOW_REQUEST_NOT_FOUND", `No pending follow request from ${actorIri}`);
     if (accept) {
@@ -64,7 +65,7 @@ export const rejectFollowRequest = (deps: ServiceDeps, podSlug: string, actorIri
 /** Stewards remove an accepted follower; the follower is told with a Reject. */
 export async function removeFollower(deps: ServiceDeps, podSlug: string, actorIri: string): Promise<void> {
   const pod = await getPod(deps, podSlug);
-  await deps.db.transaction().execute(async (trx) => {
+  await writeOnce(deps, async (trx) => {
     const entry = await follows.getFollower(trx, pod.id, actorIri);
     if (!entry) throw notFound("FOLLOWER_NOT_FOUND", `${actorIri} does not follow ${podSlug}`);
     await follows.deleteFollower(trx, pod.id, actorIri);
@@ -89,7 +90,7 @@ export async function requestFollow(deps: ServiceDeps, podSlug: string, target: 
     throw invalid("CANNOT_FOLLOW_SELF", "A pod cannot follow itself");
   }
   const now = deps.clock.now();
-  const result = await deps.db.transaction().execute(async (trx) => {
+  const result = await writeOnce(deps, async (trx) => {
     await follows.upsertRemoteActor(trx, actor, now);
     const existing = await follows.getFollowing(trx, pod.id, actor.iri);
     if (existing?.status === "accepted") return existing;
@@ -128,7 +129,7 @@ export async function receiveFollowAnswer(
 export async function unfollow(deps: ServiceDeps, podSlug: string, target: string): Promise<void> {
   const pod = await getPod(deps, podSlug);
   const actorIri = await resolveFollowedActor(deps, pod, target);
-  await deps.db.transaction().execute(async (trx) => {
+  await writeOnce(deps, async (trx) => {
     const entry = await follows.getFollowing(trx, pod.id, actorIri);
     if (!entry) throw notFound("NOT_FOLLOWING", `${pod.slug} does not follow ${target}`);
     await follows.deleteFollowing(trx, pod.id, actorIri);

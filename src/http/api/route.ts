@@ -5,7 +5,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { createHash } from "node:crypto";
+import { invalid } from "../../domain/errors.ts";
 import { parseOrThrow } from "../../domain/pods.ts";
+import { withIdempotencyKey, type IdempotencyClaim } from "../../services/idempotency.ts";
 import type { TokenPrincipal } from "../../services/tokens.ts";
 
 type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
@@ -37,6 +40,24 @@ declare module "fastify" {
   }
 }
 
+/**
+ * Writes may carry an `Idempotency-Key` header (1–255 visible ASCII characters): a retry
+ * with the same key returns the first result instead of applying the write again.
+ */
+function idempotencyClaim(request: FastifyRequest, spec: AnyRouteSpec): IdempotencyClaim | null {
+  const header = request.headers["idempotency-key"];
+  if (header === undefined) return null;
+  const key = Array.isArray(header) ? header.join(",") : header;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw invalid("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice)");
+  }
+  const scope = request.principal ? `pod:${request.principal.podId}` : "public";
+  const fingerprint = createHash("sha256")
+    .update(JSON.stringify([spec.method, request.url.split("?")[0], request.query ?? null, request.body ?? null]))
+    .digest("base64url");
+  return { scope, key, fingerprint };
+}
+
 export class RouteTable {
   readonly specs: AnyRouteSpec[] = [];
   readonly prefix: string;
@@ -58,7 +79,16 @@ export class RouteTable {
           const params = spec.params ? parseOrThrow(spec.params, request.params) : {};
           const query = spec.query ? parseOrThrow(spec.query, request.query ?? {}) : {};
           const body = spec.body ? parseOrThrow(spec.body, request.body ?? {}) : undefined;
-          const result = await spec.handler({ params, query, body, principal: request.principal, request });
+          const run = () => spec.handler({ params, query, body, principal: request.principal, request });
+          const claim = spec.method === "GET" ? null : idempotencyClaim(request, spec);
+          let result: unknown;
+          if (claim) {
+            const outcome = await withIdempotencyKey(claim, run);
+            if (outcome.replayed) reply.header("idempotent-replayed", "true");
+            result = outcome.value;
+          } else {
+            result = await run();
+          }
           reply.code(spec.status ?? 200);
           return result;
         },
@@ -92,6 +122,15 @@ export class RouteTable {
         },
         ...(spec.auth ? { security: [{ stewardToken: [] }] } : { security: [] }),
       };
+      if (spec.method !== "GET") {
+        parameters.push({
+          name: "Idempotency-Key",
+          in: "header",
+          required: false,
+          description: "Send the same key again to retry safely: the first result is returned (header Idempotent-Replayed: true) and the write is not applied twice. Kept for 24 hours.",
+          schema: { type: "string", minLength: 1, maxLength: 255 },
+        });
+      }
       if (spec.body) {
         operation.requestBody = { required: true, content: { "application/json": { schema: schema(spec.body, "input") } } };
       }
