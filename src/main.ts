@@ -3,7 +3,8 @@
  * prints how to reach the pod, and shuts down gracefully on SIGTERM / SIGINT.
  */
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { DirectoryLockedError } from "./db/lock.ts";
+import { DirectoryLockedError, InsecurePathError, LockUnavailableError } from "./db/lock.ts";
+import { AdminSocketInsecureError } from "./http/admin-socket.ts";
 import { configureLogging } from "./lib/logging.ts";
 import { startNode, type RunningNode } from "./node.ts";
 import { podView } from "./services/views.ts";
@@ -41,6 +42,9 @@ async function printBanner(node: RunningNode): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Everything this process creates (data directory, lock file, admin socket, logs written
+  // to files) is for its own user only. PGlite ignores the umask; db/connect.ts fixes that.
+  process.umask(0o077);
   let config: Config;
   try {
     config = loadConfig();
@@ -68,7 +72,8 @@ async function main(): Promise<void> {
   try {
     node = await startNode(config);
   } catch (error) {
-    if (error instanceof DirectoryLockedError) fail(error.message);
+    if (error instanceof DirectoryLockedError || error instanceof InsecurePathError || error instanceof LockUnavailableError) fail(error.message);
+    if (error instanceof AdminSocketInsecureError) fail(error.message);
     if (error instanceof PublicUrlChangedError) fail(error.message);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use; set PORT to another port`);
     throw error;

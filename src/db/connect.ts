@@ -3,13 +3,12 @@
  * embedded PGlite (PostgreSQL compiled to WASM) in the data directory. Both expose the
  * same Kysely instance plus a LISTEN/NOTIFY primitive used by the message queue.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
 import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.ts";
-import { acquireDirectoryLock, type DirectoryLock } from "./lock.ts";
+import { acquireDirectoryLock, ensurePrivateDataDir, tightenModes, type DirectoryLock } from "./lock.ts";
 
 export type DatabaseKind = "postgres" | "pglite";
 
@@ -93,11 +92,16 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   };
 }
 
+/** How often the modes of PGlite's files are tightened again while a data directory is open. */
+const TIGHTEN_EVERY_MS = 60_000;
+
 async function openPglite(dataDir: string | null, template?: Blob): Promise<DatabaseHandle> {
   let lock: DirectoryLock | null = null;
   let pglite: PGlite;
+  let tightener: NodeJS.Timeout | null = null;
   if (dataDir) {
-    fs.mkdirSync(dataDir, { recursive: true });
+    // Refuses a directory other users can reach, before anything is read or written in it.
+    ensurePrivateDataDir(dataDir);
     lock = acquireDirectoryLock(dataDir);
     try {
       pglite = await PGlite.create(path.join(dataDir, "pglite"), { parsers: SAME_AS_PG });
@@ -105,6 +109,11 @@ async function openPglite(dataDir: string | null, template?: Blob): Promise<Data
       lock.release();
       throw error;
     }
+    // PGlite creates its files 0666 whatever the umask; the 0700 directory already keeps
+    // others out, and 0600 files keep them out should the directory's mode ever be loosened.
+    tightenModes(dataDir);
+    tightener = setInterval(() => tightenModes(dataDir), TIGHTEN_EVERY_MS);
+    tightener.unref();
   } else {
     pglite = await PGlite.create({ parsers: SAME_AS_PG, ...(template && { loadDataDir: template }) });
   }
@@ -123,9 +132,11 @@ async function openPglite(dataDir: string | null, template?: Blob): Promise<Data
       await sql`select pg_notify(${channel}, ${payload})`.execute(db);
     },
     async close() {
+      if (tightener) clearInterval(tightener);
       try {
         await db.destroy();
       } finally {
+        if (dataDir) tightenModes(dataDir);
         lock?.release();
       }
     },

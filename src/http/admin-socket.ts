@@ -4,6 +4,7 @@
  * opening the database a second time.
  */
 import fs from "node:fs";
+import nodePath from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { runAdminOp } from "../services/admin-ops.ts";
 import type { ServiceDeps } from "../services/ports.ts";
@@ -19,7 +20,51 @@ export async function startAdminSocket(path: string, deps: ServiceDeps): Promise
   // We hold the data directory lock, so a socket file left here belongs to a dead process.
   fs.rmSync(path, { force: true });
   app.addHook("onClose", async () => fs.rmSync(path, { force: true }));
-  await app.listen({ path });
-  fs.chmodSync(path, 0o600);
+  // Whoever can connect runs admin operations (issuing tokens): the socket is for our user
+  // only. The process umask (077) creates it 0600; chmod covers a looser umask; then check,
+  // since some filesystems ignore modes.
+  const umask = process.umask(0o077);
+  try {
+    await app.listen({ path });
+  } finally {
+    process.umask(umask);
+  }
+  try {
+    fs.chmodSync(path, 0o600);
+    assertPrivateSocket(path);
+    assertPrivateDirectory(nodePath.dirname(path));
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   return app;
+}
+
+/** The admin socket (or its directory) is open to other users: start-up refuses it. */
+export class AdminSocketInsecureError extends Error {
+  readonly code = "ADMIN_SOCKET_INSECURE";
+  constructor(message: string) {
+    super(message);
+    this.name = "AdminSocketInsecureError";
+  }
+}
+
+function assertPrivateSocket(file: string): void {
+  const stat = fs.statSync(file);
+  const uid = process.getuid?.();
+  if ((uid !== undefined && stat.uid !== uid) || stat.mode & 0o077) {
+    throw new AdminSocketInsecureError(
+      `The admin socket ${file} is open to other users (mode ${(stat.mode & 0o777).toString(8)}, owner ${stat.uid}); it must be 0600 and owned by this user: chmod 600 ${file}`,
+    );
+  }
+}
+
+/** A directory others may write to lets them replace the socket: only sticky ones (/tmp) are fine. */
+function assertPrivateDirectory(dir: string): void {
+  const stat = fs.statSync(dir);
+  if (stat.mode & 0o022 && !(stat.mode & 0o1000)) {
+    throw new AdminSocketInsecureError(
+      `The admin socket's directory ${dir} is writable by other users (mode ${(stat.mode & 0o7777).toString(8)}); fix it with: chmod go-w ${dir}`,
+    );
+  }
 }

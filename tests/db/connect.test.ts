@@ -142,7 +142,8 @@ describe("one process per PGlite data directory", () => {
     // Closing releases the lock; the directory opens again.
     await first.close();
     open.splice(open.indexOf(first), 1);
-    expect(fs.existsSync(lockFilePath(dataDir))).toBe(false);
+    // The lock file stays (it is never deleted); releasing empties it.
+    expect(fs.readFileSync(lockFilePath(dataDir), "utf8")).toBe("");
     expect(lockHolder(dataDir)).toBeNull();
     const again = await openDir(dataDir);
     expect((await sql<{ one: number }>`select 1 as one`.execute(again.db)).rows).toEqual([{ one: 1 }]);
@@ -185,7 +186,8 @@ describe("one process per PGlite data directory", () => {
     holder.process.stdin.end();
     expect(await nextJson(holder.lines)).toEqual({ closed: true });
     expect(await holder.exit).toBe(0);
-    expect(fs.existsSync(lockFilePath(dataDir))).toBe(false);
+    // The lock file stays (it is never deleted); releasing empties it.
+    expect(fs.readFileSync(lockFilePath(dataDir), "utf8")).toBe("");
     const handle = await openDir(dataDir);
     expect((await sql<{ n: number }>`select n from held`.execute(handle.db)).rows).toEqual([{ n: 1 }]);
   });
@@ -203,7 +205,8 @@ describe("one process per PGlite data directory", () => {
     expect(fs.readFileSync(lockFilePath(dataDir), "utf8")).toBe(String(process.pid));
     await handle.close();
     open.splice(open.indexOf(handle), 1);
-    expect(fs.existsSync(lockFilePath(dataDir))).toBe(false);
+    // The lock file stays (it is never deleted); releasing empties it.
+    expect(fs.readFileSync(lockFilePath(dataDir), "utf8")).toBe("");
   });
 
   it("treats a lock file with garbage in it as stale", async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CopyError, COPY_ORDER, copyDatabase, type CopyReport } from "../../src/cli/db-copy.ts";
 import { loadConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/connect.ts";
-import { lockFilePath } from "../../src/db/lock.ts";
+import { lockHolder } from "../../src/db/lock.ts";
 import { startNode, type RunningNode } from "../../src/node.ts";
 import { receiveFollow } from "../../src/services/follows.ts";
 import { issueToken } from "../../src/services/tokens.ts";
@@ -130,7 +130,7 @@ describe("db copy from PGlite to PostgreSQL", () => {
 
     report = await copyDatabase({ dataDir, targetUrl: target.url });
     expect(report.tables).toEqual(before.sourceCounts);
-    expect(fs.existsSync(lockFilePath(dataDir))).toBe(false);
+    expect(lockHolder(dataDir)).toBeNull();
 
     const copied = await openDatabase({ databaseUrl: target.url });
     try {
@@ -185,7 +185,7 @@ describe("db copy from PGlite to PostgreSQL", () => {
       expect((error as CopyError).code).toBe("COPY_TARGET_NOT_EMPTY");
       expect((error as CopyError).message).toContain("pods");
       expect(await snapshot(copied.db)).toEqual(snap);
-      expect(fs.existsSync(lockFilePath(dataDir))).toBe(false);
+      expect(lockHolder(dataDir)).toBeNull();
     } finally {
       await copied.close();
     }
