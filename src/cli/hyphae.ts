@@ -11,7 +11,7 @@ import { Command, Option } from "commander";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
-import { lockHolder, DirectoryLockedError } from "../db/lock.ts";
+import { lockHolder, DirectoryLockedError, InsecurePathError, LockUnavailableError } from "../db/lock.ts";
 import { DomainError } from "../domain/errors.ts";
 import { callAdminSocket, AdminSocketUnavailableError } from "./admin-client.ts";
 import { configureLogging } from "../lib/logging.ts";
@@ -20,6 +20,8 @@ import { runAdminOp } from "../services/admin-ops.ts";
 import { createAppContext } from "../wiring.ts";
 import { copyDatabase } from "./db-copy.ts";
 import { getStoredOrigin, movePublicOrigin, PublicUrlChangedError } from "../services/node-identity.ts";
+
+process.umask(0o077); // what commands create (a data directory, db copy output) is for this user only
 
 class CliError extends Error {}
 
@@ -334,7 +336,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.stderr.write(`hyphae: ${error.message} (${error.code})\n`);
     const issues = (error.details?.issues as Array<{ field: string; message: string }> | undefined) ?? [];
     for (const i of issues.slice(1)) process.stderr.write(`  ${i.field}: ${i.message}\n`);
-  } else if (error instanceof CliError || error instanceof AdminSocketUnavailableError || error instanceof DirectoryLockedError || error instanceof PublicUrlChangedError) {
+  } else if (error instanceof CliError || error instanceof AdminSocketUnavailableError || error instanceof DirectoryLockedError || error instanceof InsecurePathError || error instanceof LockUnavailableError || error instanceof PublicUrlChangedError) {
     process.stderr.write(`hyphae: ${error.message}\n`);
   } else {
     process.stderr.write(`hyphae: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
