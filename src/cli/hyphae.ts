@@ -61,9 +61,9 @@ function print(value: unknown, human: (v: never) => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + "\n" : human(value as never) + "\n");
 }
 
-type PodView = { slug: string; name: string; handle: string; actorUrl: string; followers: number; pendingFollowers: number; following: number; manuallyApprovesFollowers: boolean };
+type PodView = { slug: string; name: string; handle: string; actorUrl: string; followers: number; pendingFollowers: number; following: number; manuallyApprovesFollowers: boolean; retiredAt: string | null };
 const podLine = (p: PodView) =>
-  `${p.handle}  ${p.name}\n  ${p.actorUrl}\n  ${p.followers} followers${p.pendingFollowers ? `, ${p.pendingFollowers} waiting for approval` : ""}, follows ${p.following}${p.manuallyApprovesFollowers ? "; approves followers by hand" : ""}`;
+  `${p.handle}  ${p.name}${p.retiredAt ? `  (retired ${p.retiredAt.slice(0, 10)})` : ""}\n  ${p.actorUrl}\n  ${p.followers} followers${p.pendingFollowers ? `, ${p.pendingFollowers} waiting for approval` : ""}, follows ${p.following}${p.manuallyApprovesFollowers ? "; approves followers by hand" : ""}`;
 
 const program = new Command()
   .name("hyphae")
@@ -128,6 +128,22 @@ pod
   .command("show <slug>")
   .description("show one pod")
   .action(async (slug: string) => print(await op("pod.show", { pod: slug }), podLine));
+pod
+  .command("delete <slug>")
+  .description("remove a pod that has published nothing (a mistake, or the first-start pod you do not want)")
+  .action(async (slug: string) =>
+    print(await op("pod.delete", { pod: slug }), () => `Deleted ${slug} and all its rows; the name ${slug} is free again.`),
+  );
+pod
+  .command("retire <slug>")
+  .description("retire a pod that has published: its actor is gone (410), followers are sent a Delete, its records stay")
+  .action(async (slug: string) =>
+    print(await op("pod.retire", { pod: slug }), (p: PodView & { alreadyRetired: boolean }) =>
+      p.alreadyRetired
+        ? `${slug} was already retired on ${p.retiredAt}; nothing changed.`
+        : `Retired ${slug}. Its ${p.followers} ${p.followers === 1 ? "follower is" : "followers are"} being sent a Delete; its charter and records stay on this node.`,
+    ),
+  );
 pod
   .command("set <slug>")
   .description("change a pod's profile")

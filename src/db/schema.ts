@@ -20,6 +20,8 @@ export interface PodsTable {
   manually_approves_followers: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** When the pod retired (its actor became a Tombstone); null while it is active. */
+  retired_at: Timestamp | null;
 }
 
 export interface PodKeysTable {

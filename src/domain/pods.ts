@@ -4,7 +4,7 @@
  * only by case.
  */
 import { z } from "zod";
-import { invalid } from "./errors.ts";
+import { conflict, invalid } from "./errors.ts";
 
 export const SLUG_PATTERN = /^[a-z0-9_]+(?:-[a-z0-9_]+)*$/;
 export const SLUG_MAX = 64;
@@ -39,6 +39,16 @@ export interface Pod {
   createdAt: Date;
   /** Changes whenever the profile changes; caches of the rendered actor key on it. */
   updatedAt: Date;
+  /** When the pod retired: its actor is then a Tombstone and nothing new is published. Null while active. */
+  retiredAt: Date | null;
+}
+
+/** A retired pod keeps its records but takes no new writes. */
+export function assertPodActive(pod: Pod): Pod {
+  if (pod.retiredAt) {
+    throw conflict("POD_RETIRED", `${pod.slug} retired on ${pod.retiredAt.toISOString()}; its records stay readable, but it takes no changes`);
+  }
+  return pod;
 }
 
 /** Parse with zod and turn the first problem into a DomainError naming the field. */

@@ -10,7 +10,7 @@ import {
   type KvStore,
   type MessageQueue,
 } from "@fedify/fedify";
-import { Endpoints, Group, Image } from "@fedify/vocab";
+import { Endpoints, Group, Image, Tombstone } from "@fedify/vocab";
 import type { Config } from "../config.ts";
 import type { Pod } from "../domain/pods.ts";
 import { textToHtml } from "../lib/html.ts";
@@ -107,6 +107,12 @@ function registerActors(federation: HyphaeFederation): void {
     .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
       const pod = await findPodCached(ctx.data, identifier);
       if (!pod) return null;
+      // A retired pod: Fedify answers its actor with 410 Gone and this Tombstone, its
+      // WebFinger with 410 and its personal inbox with 404. Its keys stay available to
+      // sign the Delete that tells followers.
+      if (pod.retiredAt) {
+        return new Tombstone({ id: ctx.getActorUri(pod.slug), formerType: Group, deleted: dateToInstant(pod.retiredAt) });
+      }
       const stamp = pod.updatedAt.getTime();
       const cached = actorCache.get(pod.id);
       if (cached && cached.stamp === stamp) return cached.actor;

@@ -35,6 +35,17 @@ const OPS = {
     args: pod,
     run: async (deps: ServiceDeps, a: { pod: string }) => podView(deps, await pods.getPod(deps, a.pod)),
   },
+  "pod.delete": {
+    args: pod,
+    run: (deps: ServiceDeps, a: { pod: string }) => pods.deletePod(deps, a.pod),
+  },
+  "pod.retire": {
+    args: pod,
+    run: async (deps: ServiceDeps, a: { pod: string }) => {
+      const { pod: retired, alreadyRetired } = await pods.retirePod(deps, a.pod);
+      return { ...(await podView(deps, retired)), alreadyRetired };
+    },
+  },
   "pod.update": {
     args: pod.extend({ patch: z.record(z.string(), z.unknown()) }),
     run: async (deps: ServiceDeps, a: { pod: string; patch: Record<string, unknown> }) => podView(deps, await pods.updatePod(deps, a.pod, a.patch)),
@@ -96,11 +107,15 @@ const OPS = {
 } as const;
 
 export type AdminOp = keyof typeof OPS;
+
+/** Operations that change a pod or publish for it: a retired pod refuses them (POD_RETIRED). */
+const POD_WRITES: ReadonlySet<string> = new Set(["pod.update", "follow", "unfollow", "followers.accept", "followers.reject", "charter.set", "charter.confirm"]);
 export const ADMIN_OPS = Object.keys(OPS) as AdminOp[];
 
 export async function runAdminOp(deps: ServiceDeps, op: string, args: unknown): Promise<unknown> {
   const spec = (OPS as Record<string, { args: z.ZodType; run: (deps: ServiceDeps, a: never) => Promise<unknown> }>)[op];
   if (!spec) throw invalid("UNKNOWN_OPERATION", `Unknown operation ${op}`);
   const parsed = parseOrThrow(spec.args, args ?? {});
+  if (POD_WRITES.has(op)) await pods.getActivePod(deps, (parsed as { pod: string }).pod);
   return spec.run(deps, parsed as never);
 }

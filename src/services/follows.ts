@@ -11,7 +11,7 @@ import { getPod } from "./pods.ts";
 import { writeOnce } from "./idempotency.ts";
 import type { RemoteActorInfo, ServiceDeps } from "./ports.ts";
 
-export type FollowDecision = "accepted" | "pending";
+export type FollowDecision = "accepted" | "pending" | "rejected";
 
 /** A remote actor asked to follow one of our pods. Repeated Follows are answered again. */
 export async function receiveFollow(
@@ -22,6 +22,11 @@ export async function receiveFollow(
   const now = deps.clock.now();
   const decision = await deps.db.transaction().execute(async (trx) => {
     await follows.upsertRemoteActor(trx, input.actor, now);
+    if (pod.retiredAt) {
+      // A retired pod takes no followers: the sender is told with a Reject, nothing is stored.
+      await deps.outbox.record(trx, { kind: "reject_follow", podId: pod.id, actorIri: input.actor.iri, followIri: input.followIri });
+      return "rejected" as const;
+    }
     const existing = await follows.getFollower(trx, pod.id, input.actor.iri);
     const status: FollowerStatus = existing?.status === "accepted" || !pod.manuallyApprovesFollowers ? "accepted" : "pending";
     await follows.upsertFollower(trx, { podId: pod.id, actorIri: input.actor.iri, followIri: input.followIri, status }, now);
@@ -165,3 +170,14 @@ export const countFollowers = (deps: ServiceDeps, podId: string, status: Followe
 export const countFollowing = (deps: ServiceDeps, podId: string) => follows.countFollowing(deps.db, podId, "accepted");
 /** The follower whose Follow had this id (for an Undo that names it only by id). */
 export const findFollowerByFollowIri = (deps: ServiceDeps, followIri: string) => follows.findFollowerByFollowIri(deps.db, followIri);
+
+/**
+ * A remote actor deleted itself (Delete with actor = object, e.g. a retired pod on another
+ * node): our pods stop following it and it stops following them. Its copy of a charter
+ * stays. A repeated or late Delete finds nothing and changes nothing.
+ */
+export async function receiveActorDeleted(deps: ServiceDeps, actorIri: string): Promise<{ following: number; followers: number }> {
+  const removed = await deps.db.transaction().execute((trx) => follows.deleteFollowsWithActor(trx, actorIri));
+  deps.log.info("Remote actor deleted", { actor: actorIri, ...removed });
+  return removed;
+}

@@ -2,7 +2,7 @@
  * Pod use cases: create a pod (with its keys), read and update its profile.
  */
 import { conflict, notFound } from "../domain/errors.ts";
-import { newPodSchema, parseOrThrow, podProfileSchema, assertValidSlug, type Pod } from "../domain/pods.ts";
+import { newPodSchema, parseOrThrow, podProfileSchema, assertValidSlug, assertPodActive, type Pod } from "../domain/pods.ts";
 import { generateJwkPair } from "../lib/keys.ts";
 import * as pods from "../db/repos/pods.ts";
 import type { ServiceDeps } from "./ports.ts";
@@ -24,6 +24,7 @@ export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod>
     manuallyApprovesFollowers: data.manuallyApprovesFollowers,
     createdAt: now,
     updatedAt: now,
+    retiredAt: null,
   };
   try {
     await deps.db.transaction().execute(async (trx) => {
@@ -95,7 +96,7 @@ export async function listPods(deps: ServiceDeps): Promise<Pod[]> {
 }
 
 export async function updatePod(deps: ServiceDeps, slug: string, input: unknown): Promise<Pod> {
-  const pod = await getPod(deps, slug);
+  const pod = assertPodActive(await getPod(deps, slug));
   const patch = parseOrThrow(podProfileSchema.partial().strict(), input);
   await pods.updatePodProfile(deps.db, pod.id, patch, deps.clock.now());
   forgetPod(deps, slug);
@@ -116,4 +117,78 @@ export async function ensureInitialPod(deps: ServiceDeps): Promise<Pod | null> {
     if ((error as { code?: string }).code === "POD_EXISTS") return null;
     throw error;
   }
+}
+
+/** The pod, when it takes changes: a retired pod answers POD_RETIRED (409). */
+export async function getActivePod(deps: ServiceDeps, slug: string): Promise<Pod> {
+  return assertPodActive(await getPod(deps, slug));
+}
+
+/**
+ * Removes a pod that has published nothing, with all its rows, in one transaction.
+ *
+ * "Published nothing" means: no charter revision, no outbound event ever recorded (sent
+ * or still pending: every Accept, Reject, Follow, Undo, charter post or Delete goes
+ * through the outbox), and no accepted follower or followed actor. Such a pod has never
+ * sent a signed activity anywhere, so nothing elsewhere refers to it except, at most, a
+ * cached copy of its actor or a follow request still waiting for approval (dropped
+ * unanswered). Anything else is refused with POD_HAS_PUBLISHED: retire it instead.
+ * The slug is free again afterwards.
+ */
+export async function deletePod(deps: ServiceDeps, slug: string): Promise<{ slug: string; deleted: true }> {
+  const found = await getPod(deps, slug);
+  await deps.db.transaction().execute(async (trx) => {
+    // Lock first: a charter revision or follow written concurrently waits, then fails its
+    // foreign key; one that committed first is counted below.
+    const pod = await pods.lockPod(trx, found.id);
+    if (!pod) throw notFound("POD_NOT_FOUND", `No pod named ${slug} on this node`);
+    const traces = await pods.countPublishedTraces(trx, pod.id);
+    const published = Object.values(traces).some((n) => n > 0);
+    if (published) {
+      throw conflict(
+        "POD_HAS_PUBLISHED",
+        `${slug} has already published (${describeTraces(traces)}), so other servers may hold its records; retire it instead: hyphae pod retire ${slug}`,
+        { ...traces },
+      );
+    }
+    await pods.deletePodRows(trx, pod.id);
+  });
+  forgetPod(deps, slug);
+  deps.log.info("Pod deleted", { slug });
+  return { slug, deleted: true };
+}
+
+function describeTraces(t: pods.PublishedTraces): string {
+  const parts = [
+    t.charterRevisions && `${t.charterRevisions} charter revision${t.charterRevisions === 1 ? "" : "s"}`,
+    t.outboxEvents && `${t.outboxEvents} federated activit${t.outboxEvents === 1 ? "y" : "ies"}`,
+    t.acceptedFollowers && `${t.acceptedFollowers} follower${t.acceptedFollowers === 1 ? "" : "s"}`,
+    t.acceptedFollowing && `follows ${t.acceptedFollowing}`,
+  ];
+  return parts.filter(Boolean).join(", ");
+}
+
+/**
+ * Retires a pod: records `retired_at` and, in the same transaction, the outbound Delete
+ * of its actor to its followers. Its actor then answers 410 Gone with a Tombstone,
+ * WebFinger stops resolving it, new Follows are refused, and steward writes answer
+ * POD_RETIRED. Nothing is deleted: charter revisions, followers and the outbox stay for
+ * the books. Retiring a retired pod changes nothing and says so.
+ */
+export async function retirePod(deps: ServiceDeps, slug: string): Promise<{ pod: Pod; alreadyRetired: boolean }> {
+  const found = await getPod(deps, slug);
+  const now = deps.clock.now();
+  const retiredNow = await deps.db.transaction().execute(async (trx) => {
+    const pod = await pods.lockPod(trx, found.id);
+    if (!pod) throw notFound("POD_NOT_FOUND", `No pod named ${slug} on this node`);
+    if (!(await pods.markPodRetired(trx, pod.id, now))) return false;
+    await deps.outbox.record(trx, { kind: "delete_actor", podId: pod.id });
+    return true;
+  });
+  forgetPod(deps, slug);
+  if (retiredNow) {
+    deps.log.info("Pod retired", { slug });
+    await deps.outbox.flush();
+  }
+  return { pod: await getPod(deps, slug), alreadyRetired: !retiredNow };
 }

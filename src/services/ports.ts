@@ -30,7 +30,9 @@ export type OutboundEvent =
   | { kind: "send_follow"; podId: string; actorIri: string; followIri: string }
   | { kind: "undo_follow"; podId: string; actorIri: string; followIri: string }
   /** A charter revision or re-confirmation (charter_events row) to send to followers. */
-  | { kind: "charter_published"; podId: string; charterEventId: string };
+  | { kind: "charter_published"; podId: string; charterEventId: string }
+  /** The pod retired: a Delete of its actor (actor = object) to Public and its followers. */
+  | { kind: "delete_actor"; podId: string };
 
 /**
  * Where outbound events go. `record` writes inside the caller's transaction;

@@ -17,6 +17,8 @@ export const podViewSchema = z.object({
   pendingFollowers: z.number().int(),
   following: z.number().int(),
   createdAt: z.iso.datetime(),
+  /** When the pod retired (hyphae pod retire); null while it is active. */
+  retiredAt: z.iso.datetime().nullable(),
 });
 export type PodView = z.infer<typeof podViewSchema>;
 
@@ -43,5 +45,6 @@ export async function podView(deps: ServiceDeps, pod: Pod): Promise<PodView> {
     pendingFollowers,
     following,
     createdAt: pod.createdAt.toISOString(),
+    retiredAt: pod.retiredAt?.toISOString() ?? null,
   };
 }

@@ -32,6 +32,7 @@ const EXPECTED = {
     manually_approves_followers: ["boolean", false],
     created_at: [TIMESTAMPTZ, false],
     updated_at: [TIMESTAMPTZ, false],
+    retired_at: [TIMESTAMPTZ, true],
   },
   pod_keys: {
     pod_id: ["uuid", false],
@@ -72,6 +73,14 @@ const EXPECTED = {
     payload: ["jsonb", false],
     created_at: [TIMESTAMPTZ, false],
     sent_at: [TIMESTAMPTZ, true],
+    ordering_key: ["text", false],
+    attempts: ["integer", false],
+    next_attempt_at: [TIMESTAMPTZ, false],
+    lease_until: [TIMESTAMPTZ, true],
+    leased_by: ["text", true],
+    last_error: ["text", true],
+    dead_at: [TIMESTAMPTZ, true],
+    retried_at: [TIMESTAMPTZ, true],
   },
   node_secrets: {
     name: ["text", false],

@@ -227,6 +227,8 @@ describe("OpenAPI document", () => {
     "GET /token",
     "GET /pods/{slug}",
     "PATCH /pods/{slug}",
+    "DELETE /pods/{slug}",
+    "POST /pods/{slug}/retire",
     "GET /pods/{slug}/followers",
     "DELETE /pods/{slug}/followers",
     "POST /pods/{slug}/follow-requests/accept",

@@ -235,3 +235,10 @@ export async function findFollowerByFollowIri(
 export async function getRemoteActor(db: Kysely<Database>, iri: string) {
   return db.selectFrom("remote_actors").selectAll().where("iri", "=", iri).executeTakeFirst();
 }
+
+/** Forgets every follow, in both directions, between our pods and a remote actor that no longer exists. */
+export async function deleteFollowsWithActor(db: Kysely<Database>, actorIri: string): Promise<{ following: number; followers: number }> {
+  const following = await db.deleteFrom("following").where("actor_iri", "=", actorIri).executeTakeFirst();
+  const followers = await db.deleteFrom("followers").where("actor_iri", "=", actorIri).executeTakeFirst();
+  return { following: Number(following.numDeletedRows), followers: Number(followers.numDeletedRows) };
+}

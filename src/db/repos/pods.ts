@@ -13,6 +13,7 @@ export function podFromRow(row: PodRow): Pod {
     manuallyApprovesFollowers: row.manually_approves_followers,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    retiredAt: row.retired_at,
   };
 }
 
@@ -98,4 +99,66 @@ export async function listPodKeys(db: Kysely<Database>, podId: string): Promise<
   return rows
     .sort((a, b) => order[a.algorithm] - order[b.algorithm])
     .map((r) => ({ algorithm: r.algorithm, publicJwk: r.public_jwk, privateJwk: r.private_jwk }));
+}
+
+/** Locks the pod's row until the transaction ends (a charter or follow written meanwhile waits for it). */
+export async function lockPod(db: Kysely<Database>, id: string): Promise<Pod | null> {
+  const row = await db.selectFrom("pods").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+  return row ? podFromRow(row) : null;
+}
+
+/** What a pod has put out into the world: any of these means it cannot simply be deleted. */
+export interface PublishedTraces {
+  charterRevisions: number;
+  outboxEvents: number;
+  acceptedFollowers: number;
+  acceptedFollowing: number;
+}
+
+export async function countPublishedTraces(db: Kysely<Database>, podId: string): Promise<PublishedTraces> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom("charter_revisions").select((e) => e.fn.countAll<string>().as("n")).where("pod_id", "=", podId).as("charter_revisions"),
+      eb.selectFrom("outbox_events").select((e) => e.fn.countAll<string>().as("n")).where("pod_id", "=", podId).as("outbox_events"),
+      eb
+        .selectFrom("followers")
+        .select((e) => e.fn.countAll<string>().as("n"))
+        .where("pod_id", "=", podId)
+        .where("status", "=", "accepted")
+        .as("followers"),
+      eb
+        .selectFrom("following")
+        .select((e) => e.fn.countAll<string>().as("n"))
+        .where("pod_id", "=", podId)
+        .where("status", "=", "accepted")
+        .as("following"),
+    ])
+    .executeTakeFirstOrThrow();
+  return {
+    charterRevisions: Number(row.charter_revisions),
+    outboxEvents: Number(row.outbox_events),
+    acceptedFollowers: Number(row.followers),
+    acceptedFollowing: Number(row.following),
+  };
+}
+
+/**
+ * Deletes the pod and every row that belongs to it. Keys, follows, tokens and outbox
+ * events go by foreign-key cascade; charter tables have no cascade on purpose (they are
+ * append-only), so the caller must have checked there are none.
+ */
+export async function deletePodRows(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom("pods").where("id", "=", id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Marks the pod retired unless it already is; true when this call retired it. */
+export async function markPodRetired(db: Kysely<Database>, id: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable("pods")
+    .set({ retired_at: now, updated_at: now })
+    .where("id", "=", id)
+    .where("retired_at", "is", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

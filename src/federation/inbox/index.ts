@@ -3,7 +3,7 @@
  * activity to service input and call the same services as the steward API.
  */
 import type { InboxContext } from "@fedify/fedify";
-import { Accept, Create, Follow, Reject, Undo, Update, type Activity } from "@fedify/vocab";
+import { Accept, Create, Delete, Follow, Reject, Undo, Update, type Activity } from "@fedify/vocab";
 import { DomainError } from "../../domain/errors.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { findFollowerByFollowIri, receiveFollow, receiveFollowAnswer, receiveUndoFollow } from "../../services/follows.ts";
@@ -12,6 +12,7 @@ import { FederationBodyTooLargeError } from "../fastify-bridge.ts";
 import type { HyphaeFederation } from "../federation.ts";
 import { actorToRemoteActorInfo, objectToActor } from "../mappers.ts";
 import { onNoteCreatedOrUpdated, syncPinnedCharter } from "./charters.ts";
+import { onDelete } from "./deletes.ts";
 import { slugFromFollowUrl } from "../uris.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
@@ -23,7 +24,8 @@ export function registerInboxListeners(federation: HyphaeFederation): void {
     // Personal inboxes fetch keys signed as the recipient pod; the shared inbox signs as
     // the node's oldest pod, so servers in authorized-fetch mode answer either way.
     .setSharedKeyDispatcher(async (ctx) => {
-      const [first] = await listPods(ctx.data);
+      // A retired pod's actor is a Tombstone, so its key could not be verified: skip it.
+      const first = (await listPods(ctx.data)).find((p) => !p.retiredAt);
       return first ? { identifier: first.slug } : null;
     })
     .on(Follow, ignoringDomainErrors(onFollow))
@@ -32,6 +34,7 @@ export function registerInboxListeners(federation: HyphaeFederation): void {
     .on(Reject, ignoringDomainErrors((ctx, a) => onFollowAnswer(ctx, a, false)))
     .on(Create, ignoringDomainErrors(onNoteCreatedOrUpdated))
     .on(Update, ignoringDomainErrors(onNoteCreatedOrUpdated))
+    .on(Delete, ignoringDomainErrors(onDelete))
     .onError((ctx, error) => {
       // Fedify also reports requests it refused before any handler ran (malformed JSON,
       // oversized or aborted bodies): those are the sender's mistake, not ours.

@@ -17,6 +17,8 @@ import { SOFTWARE_VERSION } from "../../lib/version.ts";
 import { RouteTable } from "./route.ts";
 
 export const STEWARD_API_PREFIX = "/api/hyphae/v1";
+/** Deleting and retiring give their own answers for a retired pod. */
+const RETIREMENT_ROUTES = new Set([`DELETE ${STEWARD_API_PREFIX}/pods/:slug`, `POST ${STEWARD_API_PREFIX}/pods/:slug/retire`]);
 
 const slugParams = z.object({ slug: podSlugSchema });
 const actorIri = z
@@ -83,6 +85,29 @@ export function stewardRoutes(deps: ServiceDeps): RouteTable {
       .strict(),
     response: podViewSchema,
     handler: async ({ params, body }) => podView(deps, await pods.updatePod(deps, params.slug, body)),
+  });
+
+  table.add({
+    method: "DELETE",
+    url: "/pods/:slug",
+    summary: "Delete a pod that has published nothing, with all its rows (409 POD_HAS_PUBLISHED otherwise: retire it)",
+    auth: true,
+    params: slugParams,
+    response: z.object({ slug: z.string(), deleted: z.literal(true) }),
+    handler: async ({ params }) => pods.deletePod(deps, params.slug),
+  });
+
+  table.add({
+    method: "POST",
+    url: "/pods/:slug/retire",
+    summary: "Retire the pod: its actor becomes a Tombstone (410), followers are sent a Delete, its records stay",
+    auth: true,
+    params: slugParams,
+    response: podViewSchema.extend({ alreadyRetired: z.boolean() }),
+    handler: async ({ params }) => {
+      const { pod, alreadyRetired } = await pods.retirePod(deps, params.slug);
+      return { ...(await podView(deps, pod)), alreadyRetired };
+    },
   });
 
   table.add({
@@ -344,6 +369,10 @@ export async function registerStewardApi(app: FastifyInstance, deps: ServiceDeps
         const slug = (request.params as { slug?: string }).slug;
         if (slug !== undefined && slug !== request.principal.podSlug) {
           throw forbidden("TOKEN_WRONG_POD", `This token belongs to ${request.principal.podSlug}, not ${slug}`);
+        }
+        // A retired pod stays readable; every other write answers 409 POD_RETIRED.
+        if (slug !== undefined && request.method !== "GET" && !RETIREMENT_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) {
+          await pods.getActivePod(deps, slug);
         }
       });
       api.get("/openapi.json", async () => document);

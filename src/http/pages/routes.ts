@@ -10,6 +10,7 @@ import { CHARTER_HASHTAGS } from "../../domain/charter/render.ts";
 import * as charters from "../../services/charters.ts";
 import * as pods from "../../services/pods.ts";
 import { podView } from "../../services/views.ts";
+import type { Pod } from "../../domain/pods.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { podCharterSection, registerCharterPages } from "./charter.ts";
 import { page, sendHtml } from "./layout.ts";
@@ -18,11 +19,14 @@ export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Pr
   const origin = deps.config.publicUrl;
 
   app.get("/", async (_request, reply) => {
-    const all = await pods.listPods(deps);
+    const everyPod = await pods.listPods(deps);
+    const all = everyPod.filter((p) => !p.retiredAt);
+    const retired = everyPod.filter((p) => p.retiredAt);
     const body = html`
 <h1>Hyphae on ${origin.host}</h1>
 <p class="muted">This node hosts ${all.length === 1 ? "one mutual-aid pod" : `${all.length} mutual-aid pods`}. Each pod publishes its charter, offers, needs and open books, and can be followed from Mastodon and other fediverse apps.</p>
-<ul>${all.map((p) => html`<li><a href="/@${p.slug}">${p.name}</a> <span class="handle">@${p.slug}@${origin.host}</span></li>`)}</ul>`;
+<ul>${all.map((p) => html`<li><a href="/@${p.slug}">${p.name}</a> <span class="handle">@${p.slug}@${origin.host}</span></li>`)}</ul>
+${retired.length ? html`<p class="muted">Retired: ${retired.map((p, i) => html`${i ? ", " : ""}<a href="/@${p.slug}">${p.name}</a>`)}</p>` : ""}`;
     return sendHtml(reply, page({ title: `Hyphae on ${origin.host}`, description: "Mutual-aid pods on this node", url: origin.href }, body));
   });
 
@@ -32,6 +36,7 @@ export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Pr
       const body = html`<h1>No such pod</h1><p>There is no pod called <code>${slug}</code> on this node. <a href="/">See the pods here.</a></p>`;
       return sendHtml(reply, page({ title: "Not found", description: "No such pod", url: origin.href }, body), 404);
     }
+    if (pod.retiredAt) return retiredPodPage(pod, reply);
     const [view, charter] = await Promise.all([podView(deps, pod), podCharterSection(deps, pod)]);
     const body = html`
 ${pod.iconUrl ? html`<img src="${pod.iconUrl}" alt="" width="72" height="72" style="border-radius:.6rem">` : ""}
@@ -62,6 +67,22 @@ ${charter.html}
         body,
       ),
     );
+  };
+
+  /** A retired pod: gone from the fediverse (410), its records still here for the books. */
+  const retiredPodPage = async (pod: Pod, reply: FastifyReply) => {
+    const view = await podView(deps, pod);
+    const charter = await charters.findCharter(deps, pod.slug);
+    const day = pod.retiredAt!.toISOString().slice(0, 10);
+    const body = html`
+<h1>${pod.name}</h1>
+<p><span class="handle">${view.handle}</span></p>
+<div class="card">
+<h2 style="margin-top:0">This pod has retired</h2>
+<p>${pod.name} retired on <time datetime="${pod.retiredAt!.toISOString()}">${day}</time>. It no longer takes followers or publishes anything, and fediverse servers were told it is gone.</p>
+${charter ? html`<p>Its records stay on this node: <a href="${deps.uris.charter(pod.slug).href}">its charter and the charter's revisions</a>.</p>` : ""}
+</div>`;
+    return sendHtml(reply, page({ title: `${pod.name} (retired)`, description: `${pod.name} retired on ${day}`, url: view.actorUrl }, body), 410);
   };
 
   await registerCharterPages(app, deps);
