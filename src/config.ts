@@ -13,7 +13,7 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 
-export const TEST_FAULTS = ["exit-after-idempotent-commit"] as const;
+export const TEST_FAULTS = ["exit-after-idempotent-commit", "kill-after-outbox-claim"] as const;
 export type TestFault = (typeof TEST_FAULTS)[number];
 
 export interface Config {
@@ -36,6 +36,10 @@ export interface Config {
     readonly pollSeconds: number;
   };
   readonly tokenTtlDays: number;
+  readonly outbox: {
+    /** How long an outbound event (and each delivery of it) is retried before it is given up on. */
+    readonly giveUpHours: number;
+  };
   readonly adminSocket: string | null;
   /** Fault injection for tests (HYPHAE_TEST_FAULTS); empty in production. */
   readonly testFaults: readonly TestFault[];
@@ -105,6 +109,15 @@ const variables = {
   QUEUE_LEASE_SECONDS: { schema: integer(1, 3600), default: "120" },
   QUEUE_POLL_SECONDS: { schema: integer(1, 300), default: "5" },
   TOKEN_TTL_DAYS: { schema: integer(1, 3650), default: "90" },
+  OUTBOX_GIVE_UP_HOURS: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?$/, "must be a number of hours such as 72 (decimals allowed)")
+      .transform(Number)
+      .refine((n) => n > 0 && n <= 8760, "must be more than 0 and at most 8760 (a year)"),
+    default: "72",
+  },
   ADMIN_SOCKET: { schema: z.string().trim(), default: undefined },
   HYPHAE_TEST_FAULTS: {
     schema: z
@@ -167,6 +180,7 @@ export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
       pollSeconds: read(env, "QUEUE_POLL_SECONDS")!,
     }),
     tokenTtlDays: read(env, "TOKEN_TTL_DAYS")!,
+    outbox: Object.freeze({ giveUpHours: read(env, "OUTBOX_GIVE_UP_HOURS")! }),
     testFaults: Object.freeze(read(env, "HYPHAE_TEST_FAULTS") ?? []),
     // The admin socket exists for the embedded database, where a second process
     // may not open the data directory. "off" disables it.

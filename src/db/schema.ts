@@ -69,7 +69,17 @@ export interface OutboxEventsTable {
   payload: Json<Record<string, unknown>>;
   created_at: Timestamp;
   sent_at: Timestamp | null;
-}
+  /** Events with the same key leave in id order (pod + remote actor, or pod + followers). */
+  ordering_key: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  lease_until: Timestamp | null;
+  leased_by: string | null;
+  last_error: string | null;
+  /** Given up on (a dead letter); `hyphae outbox retry` clears it. */
+  dead_at: Timestamp | null;
+  /** When an operator last retried it; the give-up age counts from here. */
+  retried_at: Timestamp | null;
 
 export interface NodeSecretsTable {
   name: string;

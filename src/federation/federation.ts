@@ -11,14 +11,17 @@ import {
   type MessageQueue,
 } from "@fedify/fedify";
 import { Endpoints, Group, Image, Tombstone } from "@fedify/vocab";
+import { Temporal as TemporalPolyfill } from "@js-temporal/polyfill";
 import type { Config } from "../config.ts";
 import type { Pod } from "../domain/pods.ts";
 import { textToHtml } from "../lib/html.ts";
 import type { ServiceDeps } from "../services/ports.ts";
+import { removeGoneActor } from "../services/follows.ts";
 import { findPodCached, podKeyPairs } from "../services/pods.ts";
 import { registerCharter } from "./charter.ts";
 import { registerCollections } from "./collections.ts";
 import { registerInboxListeners } from "./inbox/index.ts";
+import { giveUpMs, retryDelayMs } from "./publish.ts";
 import { dateToInstant } from "./temporal.ts";
 import { PATHS, podProfileUrl } from "./uris.ts";
 
@@ -40,12 +43,65 @@ export function createHyphaeFederation(options: FederationOptions): HyphaeFedera
     origin: config.publicUrl.origin,
     allowPrivateAddress: config.allowPrivateAddresses,
     userAgent: undefined,
+    ...deliveryPolicy(config),
   });
+  federation.setOutboxPermanentFailureHandler(onPermanentDeliveryFailure);
   registerActors(federation);
   registerCollections(federation);
   registerCharter(federation);
   registerInboxListeners(federation);
   return federation;
+}
+
+/**
+ * Delivery to each recipient inbox (Fedify's queue) follows the outbox's policy: a server
+ * that is down is retried with the same exponential backoff (30 s doubling up to 6 h by
+ * default) until OUTBOX_GIVE_UP_HOURS have passed since the first attempt (72 h by
+ * default; the whole schedule scales with it).
+ *
+ * Fedify 2.3's circuit breaker opens per remote host after 5 failures within 10 minutes
+ * and then holds that host's deliveries (re-enqueued, not sent) until a probe succeeds;
+ * a held delivery is dropped once it has been held for `heldActivityTtl` (168 h by
+ * default). We hold for the full give-up age, so nothing is dropped before the retry
+ * policy itself would give up, and probe a host again after 1/144 of it (30 min).
+ */
+const millisecondsToDuration = (ms: number) => TemporalPolyfill.Duration.from({ milliseconds: ms }) as unknown as Temporal.Duration;
+
+function deliveryPolicy(config: Config) {
+  const giveUp = giveUpMs(config);
+  return {
+    outboxRetryPolicy: ({ elapsedTime, attempts }: { elapsedTime: Temporal.Duration; attempts: number }) => {
+      if (elapsedTime.total("millisecond") >= giveUp) return null;
+      // attempts counts from 0; up to 10% jitter so hosts coming back are not hit all at once.
+      const delay = retryDelayMs(attempts + 1, giveUp) * (1 + Math.random() * 0.1);
+      return millisecondsToDuration(Math.ceil(delay));
+    },
+    circuitBreaker: {
+      recoveryDelay: millisecondsToDuration(Math.max(1, Math.round(giveUp / 144))),
+      heldActivityTtl: millisecondsToDuration(giveUp),
+    },
+  };
+}
+
+/**
+ * Fedify gave up on one delivery for good: the inbox answered 404 or 410, or the circuit
+ * breaker held it past its age. A 410 Gone from a follower's own inbox removes that
+ * follower; anything else is logged.
+ */
+async function onPermanentDeliveryFailure(
+  ctx: Context<ServiceDeps>,
+  failure: { reason: string; inbox: URL; statusCode: number; actorIds: readonly URL[]; activity: { id: URL | null } },
+): Promise<void> {
+  if (failure.reason === "http" && failure.statusCode === 410) {
+    for (const actor of failure.actorIds) await removeGoneActor(ctx.data, actor.href, failure.inbox.href);
+    return;
+  }
+  ctx.data.log.warn("Gave up delivering an activity to an inbox", {
+    inbox: failure.inbox.href,
+    status: failure.statusCode,
+    reason: failure.reason,
+    activity: failure.activity.id?.href ?? null,
+  });
 }
 
 /** Imported signing keys per pod id; keys never change once made, so this never goes stale. */

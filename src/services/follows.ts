@@ -7,7 +7,7 @@ import { invalid, notFound } from "../domain/errors.ts";
 import type { Pod } from "../domain/pods.ts";
 import * as follows from "../db/repos/follows.ts";
 import type { FollowerStatus } from "../db/schema.ts";
-import { getPod } from "./pods.ts";
+import { getPod, listPods } from "./pods.ts";
 import { writeOnce } from "./idempotency.ts";
 import type { RemoteActorInfo, ServiceDeps } from "./ports.ts";
 
@@ -181,3 +181,23 @@ export async function receiveActorDeleted(deps: ServiceDeps, actorIri: string): 
   deps.log.info("Remote actor deleted", { actor: actorIri, ...removed });
   return removed;
 }
+
+/**
+ * Delivering to a follower's own inbox answered 410 Gone: the actor no longer exists, so
+ * it stops following our pods. A 410 from an inbox that is not the actor's own (a shared
+ * inbox, or an inbox it has since moved from) removes nothing. Returns the pods it left.
+ */
+export async function removeGoneActor(deps: ServiceDeps, actorIri: string, inboxUrl: string): Promise<number> {
+  const remote = await follows.getRemoteActor(deps.db, actorIri);
+  if (!remote || remote.inbox !== inboxUrl) {
+    deps.log.info("An inbox answered 410 Gone; it is not the actor's own inbox, so no follower is removed", { actor: actorIri, inbox: inboxUrl });
+    return 0;
+  }
+  const pods = await listPods(deps);
+  const removed = await deps.db.transaction().execute(async (trx) => {
+    let n = 0;
+    for (const pod of pods) if (await follows.deleteFollower(trx, pod.id, actorIri)) n++;
+    return n;
+  });
+  deps.log.info("Removed a follower whose actor is gone (410 Gone)", { actor: actorIri, pods: removed });
+  return removed;
