@@ -28,7 +28,7 @@ import os from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Context } from "@fedify/fedify";
 import type { Transaction } from "kysely";
-import { Accept, Follow, Reject, Undo, type Activity } from "@fedify/vocab";
+import { Accept, Delete, Follow, PUBLIC_COLLECTION, Reject, Undo, type Activity } from "@fedify/vocab";
 import type { Database } from "../db/schema.ts";
 import { getPodById } from "../db/repos/pods.ts";
 import { getRemoteActor } from "../db/repos/follows.ts";
@@ -141,6 +141,22 @@ const PUBLISHERS: Publishers = {
     const built = await charterEventToActivity(ctx, event.podId, event.charterEventId);
     if (!built) return { dropped: "its charter event no longer resolves" };
     await ctx.sendActivity({ identifier: built.slug }, "followers", built.activity, { preferSharedInbox: true, orderingKey });
+    return { sent: true };
+  },
+  // A retired pod deletes its actor (actor = object), to Public and every follower. Its
+  // actor already answers 410; followers verify with the key they stored while following.
+  delete_actor: async ({ ctx, deps, eventId, orderingKey }, event) => {
+    const pod = await getPodById(deps.db, event.podId);
+    if (!pod) return { dropped: "its pod is gone" };
+    const me = ctx.getActorUri(pod.slug);
+    const activity = new Delete({
+      id: podActivityUrl(new URL(ctx.origin), pod.slug, "delete", eventId),
+      actor: me,
+      object: me,
+      to: PUBLIC_COLLECTION,
+      cc: ctx.getFollowersUri(pod.slug),
+    });
+    await ctx.sendActivity({ identifier: pod.slug }, "followers", activity, { preferSharedInbox: true, orderingKey });
     return { sent: true };
   },
 };
