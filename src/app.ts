@@ -1,11 +1,14 @@
 /**
- * Builds the Fastify application for a web process: the Fedify bridge first (it sees
- * every request), then node endpoints, the steward API and the HTML pages. Never listens.
+ * Builds the Fastify application for a web process. Hooks run in this order for every
+ * request: the host guard (421 for any host but the public origin's), the inbox rate limit,
+ * then the Fedify bridge; then node endpoints, the steward API and the HTML pages. Never
+ * listens.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerFedifyBridge } from "./federation/fastify-bridge.ts";
 import { installErrorHandler } from "./http/errors.ts";
 import { registerMeta } from "./http/meta.ts";
+import { installHostGuard, installInboxRateLimit, installSecurityHeaders, requestLogSerializer } from "./http/security.ts";
 import { registerPages } from "./http/pages/routes.ts";
 import { registerStewardApi } from "./http/api/steward.ts";
 import type { AppContext } from "./wiring.ts";
@@ -18,20 +21,41 @@ export interface BuildAppOptions {
 /** Paths browser clients read cross-origin (WebFinger, NodeInfo). */
 const CORS_PATHS = /^\/(\.well-known\/|nodeinfo\/)/;
 
+/** The shared inbox and each pod's inbox (PATHS.sharedInbox, PATHS.inbox). */
+const INBOX_PATH = /^\/(?:pods\/[^/]+\/)?inbox\/?$/;
+export const isInboxPath = (pathname: string): boolean => INBOX_PATH.test(pathname);
+
+/** Answered whatever the Host: probes reach the node by IP (the Docker HEALTHCHECK does). */
+const ANY_HOST_PATHS = ["/healthz"];
+
+function loggerOption(config: AppContext["config"], logger: BuildAppOptions["logger"]): FastifyServerOptions["logger"] {
+  const serializers = { req: requestLogSerializer(config.logClientIps) };
+  if (logger === undefined) return config.logLevel === "silent" ? false : { level: config.logLevel, serializers };
+  if (logger === true) return { level: config.logLevel, serializers };
+  if (logger && typeof logger === "object") return { ...logger, serializers: { ...serializers, ...logger.serializers } };
+  return logger;
+}
+
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
   const app = Fastify({
-    logger: options.logger ?? (config.logLevel === "silent" ? false : { level: config.logLevel }),
+    logger: loggerOption(config, options.logger),
     trustProxy: config.trustProxy,
     // Steward API bodies are small; federation bodies are capped by the bridge.
     bodyLimit: 1_048_576,
     routerOptions: { ignoreTrailingSlash: true },
   });
   installErrorHandler(app);
+  // First hook: nothing below ever sees a request for another host.
+  installHostGuard(app, { publicOrigin: config.publicUrl, anyHostPaths: ANY_HOST_PATHS });
+  await installInboxRateLimit(app, { max: config.inboxRateLimit, isInboxPath });
+  installSecurityHeaders(app);
 
   registerFedifyBridge(app, {
     federation: ctx.federation,
     contextData: () => ctx.deps,
+    publicOrigin: config.publicUrl,
+    inbox: { isInboxPath },
     // NodeInfo 2.0 and 2.1 are served by src/http/meta.ts, not by Fedify.
     appPaths: ["/.well-known/nodeinfo"],
     notFound: (request, reply) =>

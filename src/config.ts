@@ -30,6 +30,10 @@ export interface Config {
   readonly allowPrivateAddresses: boolean;
   readonly logLevel: LogLevel;
   readonly trustProxy: boolean | string;
+  /** Write clients' IP addresses into request logs (LOG_CLIENT_IPS; off by default). */
+  readonly logClientIps: boolean;
+  /** Refused inbox POSTs allowed per client address per minute; 0 turns the limit off. */
+  readonly inboxRateLimit: number;
   readonly queue: {
     readonly concurrency: number;
     readonly leaseSeconds: number;
@@ -105,6 +109,8 @@ const variables = {
     schema: z.string().trim().min(1).transform((v) => (v === "true" ? true : v === "false" ? false : v)),
     default: "loopback",
   },
+  LOG_CLIENT_IPS: { schema: boolean, default: "false" },
+  INBOX_RATE_LIMIT: { schema: integer(0, 1_000_000), default: "60" },
   QUEUE_CONCURRENCY: { schema: integer(1, 64), default: "4" },
   QUEUE_LEASE_SECONDS: { schema: integer(1, 3600), default: "120" },
   QUEUE_POLL_SECONDS: { schema: integer(1, 300), default: "5" },
@@ -174,6 +180,8 @@ export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
     allowPrivateAddresses: read(env, "ALLOW_PRIVATE_ADDRESSES")!,
     logLevel: read(env, "LOG_LEVEL")!,
     trustProxy: read(env, "TRUST_PROXY")!,
+    logClientIps: read(env, "LOG_CLIENT_IPS")!,
+    inboxRateLimit: read(env, "INBOX_RATE_LIMIT")!,
     queue: Object.freeze({
       concurrency: read(env, "QUEUE_CONCURRENCY")!,
       leaseSeconds: read(env, "QUEUE_LEASE_SECONDS")!,

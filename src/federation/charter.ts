@@ -69,7 +69,7 @@ interface NoteParts {
 
 /** The charter as a JSON-LD Note (compact form, our context inlined). */
 export function charterToNoteJson(ctx: Context<ServiceDeps>, parts: NoteParts): Record<string, unknown> {
-  const origin = new URL(ctx.origin);
+  const origin = new URL(ctx.canonicalOrigin);
   const actor = ctx.getActorUri(parts.pod.slug);
   const pageUrl = (parts.url ?? parts.id).href;
   const review = reviewStatus(parts.reviewedAt, parts.reviewedAt);
@@ -134,7 +134,7 @@ async function revisionNote(ctx: Context<ServiceDeps>, pod: Pod, asked: string):
   const number = Number(asked);
   const revision = await getCharterRevision(ctx.data, pod.slug, number).catch(() => null);
   if (!revision) return null;
-  const origin = new URL(ctx.origin);
+  const origin = new URL(ctx.canonicalOrigin);
   const id = charterRevisionId(origin, pod.slug, number);
   return cachedNote(ctx, id.href, 0, () =>
     charterToNoteJson(ctx, {
@@ -156,7 +156,7 @@ async function revisionNote(ctx: Context<ServiceDeps>, pod: Pod, asked: string):
 export async function currentCharterNote(ctx: Context<ServiceDeps>, pod: Pod): Promise<Note | null> {
   const charter = await findCharter(ctx.data, pod.slug);
   if (!charter) return null;
-  const id = charterUrl(new URL(ctx.origin), pod.slug);
+  const id = charterUrl(new URL(ctx.canonicalOrigin), pod.slug);
   return cachedNote(ctx, id.href, charter.updatedAt.getTime(), () =>
     charterToNoteJson(ctx, {
       id,
@@ -196,13 +196,13 @@ export function registerCharter(federation: HyphaeFederation): void {
 
 /** Create/Update activities of the charter, newest first; objects are revision snapshots. */
 export async function charterHistoryActivities(ctx: Context<ServiceDeps>, pod: Pod): Promise<Activity[]> {
-  const origin = new URL(ctx.origin);
+  const origin = new URL(ctx.canonicalOrigin);
   const events = await listCharterHistory(ctx.data, pod.slug);
   return events.map((e) => historyActivity(ctx, pod.slug, e.id, e.kind, charterRevisionId(origin, pod.slug, e.revision), e.createdAt));
 }
 
 function historyActivity(ctx: Context<ServiceDeps>, slug: string, eventId: string, kind: string, object: URL | Note, at: Date): Activity {
-  const origin = new URL(ctx.origin);
+  const origin = new URL(ctx.canonicalOrigin);
   const Kind = kind === "create" ? Create : Update;
   return new Kind({
     id: charterEventUrl(origin, slug, eventId),
@@ -221,7 +221,7 @@ export async function charterEventToActivity(ctx: Context<ServiceDeps>, podId: s
   const { event, state, revision } = snapshot;
   const pod = await findPodById(ctx.data, podId);
   if (!pod) return null;
-  const origin = new URL(ctx.origin);
+  const origin = new URL(ctx.canonicalOrigin);
   const id = charterUrl(origin, pod.slug);
   const json = charterToNoteJson(ctx, {
     id,

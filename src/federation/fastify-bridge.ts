@@ -39,7 +39,15 @@
  *      `Connection: close`. The cap only applies to bodies Fedify actually reads (inbox/outbox
  *      POSTs); ordinary Fastify routes keep their own `bodyLimit`.
  *   6. Errors thrown by `federation.fetch` propagate out of the hook → Fastify's error handler
- *      (logged, 500).
+ *      (logged, 500), except the JSON-LD failures of an inbox POST (a `@context` that cannot be
+ *      loaded, a document JSON-LD cannot process): those are the sender's fault → 400.
+ *   7. With `publicOrigin`, Fedify always sees that origin (scheme and host), whatever the
+ *      request said; the app refuses requests for other hosts before the bridge runs.
+ *   8. With `inbox`, inbox POSTs are checked before Fedify reads anything: no `Signature` or
+ *      `Signature-Input` header → 401 without touching the body; otherwise the body is read
+ *      (capped), its nesting depth and array lengths are bounded (400 `BODY_TOO_DEEP` /
+ *      `BODY_ARRAY_TOO_LONG`) and it must be JSON (400 `MALFORMED_JSON`), all before Fedify's
+ *      JSON-LD processing, which in Fedify 2.3 runs before the HTTP signature check.
  *
  * Notes: `contextData` is evaluated for every request (federation.fetch needs it up front), so
  * keep it cheap. Fedify logs every ≥400 response it returns at warn level under
@@ -68,7 +76,26 @@ export interface FedifyBridgeOptions<T> {
    * `/.well-known/nodeinfo` (without a NodeInfo dispatcher Fedify answers it with no links).
    */
   appPaths?: readonly string[];
+  /**
+   * The one origin this node publishes. When set, the `Request` handed to Fedify is built on
+   * it (so `ctx.origin` is always this origin); the app must refuse other hosts beforehand.
+   */
+  publicOrigin?: URL;
+  /** Guards for inbox POSTs (see 8. above). Without it inbox POSTs go to Fedify as they come. */
+  inbox?: InboxGuardOptions;
 }
+
+export interface InboxGuardOptions {
+  /** True for the paths of inboxes (shared and personal). */
+  isInboxPath: (pathname: string) => boolean;
+  /** Deepest nesting of objects and arrays accepted. Default 32. */
+  maxDepth?: number;
+  /** Longest array accepted. Default 10,000. */
+  maxArrayLength?: number;
+}
+
+export const DEFAULT_INBOX_MAX_DEPTH = 32;
+export const DEFAULT_INBOX_MAX_ARRAY_LENGTH = 10_000;
 
 /** Requests for which Fedify said "this URL is mine, but the client wants something else". */
 const notAcceptable = new WeakSet<IncomingMessage>();
@@ -186,11 +213,14 @@ function lazyBody(raw: IncomingMessage, limit: number, state: BodyState): Readab
   );
 }
 
-/** Public URL of the request (scheme/host via Fastify's trustProxy-aware getters), or null. */
-function publicUrl(request: FastifyRequest): URL | null {
+/**
+ * Public URL of the request, or null: on `canonical` when given, otherwise from the scheme and
+ * host of Fastify's trustProxy-aware getters.
+ */
+function publicUrl(request: FastifyRequest, canonical?: URL): URL | null {
   const proto = (request.protocol ?? "http").toLowerCase();
-  const scheme = proto === "https" ? "https" : "http";
-  const host = request.host;
+  const scheme = canonical ? canonical.protocol.slice(0, -1) : proto === "https" ? "https" : "http";
+  const host = canonical ? canonical.host : request.host;
   // reject empty hosts and hosts that would smuggle a path, query or userinfo into the URL
   if (!host || /[\/?#@\\\s]/.test(host)) return null;
   let path = request.url || "/";
@@ -239,6 +269,100 @@ async function sendFedifyResponse(reply: FastifyReply, response: Response): Prom
   return reply.send(Buffer.from(await response.arrayBuffer()));
 }
 
+/** Inbox POSTs must be signed: draft-cavage `Signature` or RFC 9421 `Signature-Input`. */
+function hasSignatureHeader(raw: IncomingMessage): boolean {
+  return Boolean(raw.headers["signature"] || raw.headers["signature-input"]);
+}
+
+function sendBodyError(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
+  return reply.code(status).header("cache-control", "no-store").send({ error, message });
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    length += value.byteLength;
+  }
+  const all = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return all;
+}
+
+export interface BodyShapeProblem {
+  error: "BODY_TOO_DEEP" | "BODY_ARRAY_TOO_LONG" | "MALFORMED_JSON";
+  message: string;
+}
+
+/**
+ * One pass over the raw bytes (no parsing, no recursion): objects and arrays nested deeper than
+ * `maxDepth`, or an array with more than `maxArrayLength` elements, are refused before anything
+ * builds the document. Structural characters are ASCII and never occur inside a UTF-8
+ * multi-byte sequence, so scanning bytes is exact. Then the text must parse as JSON.
+ */
+export function checkJsonShape(bytes: Uint8Array, maxDepth: number, maxArrayLength: number): BodyShapeProblem | null {
+  const isArray = new Uint8Array(maxDepth + 1);
+  const commas = new Uint32Array(maxDepth + 1);
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c) i++; // backslash: skip the escaped character
+      else if (b === 0x22) inString = false;
+      continue;
+    }
+    if (b === 0x22) {
+      inString = true;
+    } else if (b === 0x7b || b === 0x5b) {
+      depth++;
+      if (depth > maxDepth) {
+        return { error: "BODY_TOO_DEEP", message: `The body nests objects and arrays more than ${maxDepth} levels deep.` };
+      }
+      isArray[depth] = b === 0x5b ? 1 : 0;
+      commas[depth] = 0;
+    } else if (b === 0x7d || b === 0x5d) {
+      if (depth > 0) depth--;
+    } else if (b === 0x2c && depth > 0 && isArray[depth] === 1) {
+      commas[depth]!++;
+      if (commas[depth]! + 1 > maxArrayLength) {
+        return { error: "BODY_ARRAY_TOO_LONG", message: `The body has an array of more than ${maxArrayLength} elements.` };
+      }
+    }
+  }
+  try {
+    JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return { error: "MALFORMED_JSON", message: "The body is not valid JSON." };
+  }
+  return null;
+}
+
+/**
+ * Errors Fedify lets escape while it processes an inbox document's JSON-LD: a remote `@context`
+ * that cannot be loaded (refused private address, DNS failure, HTTP error, not JSON) or a
+ * document the JSON-LD processor rejects. These are faults of the sender's document, not of
+ * this node; anything else (the database, a bug) stays a 500.
+ */
+export function isJsonLdInputError(error: unknown): boolean {
+  for (let e: unknown = error, hops = 0; e != null && hops < 5; hops++) {
+    if (!(e instanceof Error)) return false;
+    const name = e.name ?? "";
+    if (name === "FetchError" || name === "UrlError" || name.startsWith("jsonld.")) return true;
+    if (e instanceof RangeError && /call stack/i.test(e.message)) return true;
+    e = (e as { cause?: unknown }).cause ?? (e as { details?: { cause?: unknown } }).details?.cause;
+  }
+  return false;
+}
+
 function sendTooLarge(reply: FastifyReply, limit: number): FastifyReply {
   return reply
     .code(413)
@@ -261,19 +385,46 @@ export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBri
     throw new TypeError(`maxBodyBytes must be a non-negative integer, got ${String(options.maxBodyBytes)}`);
   }
 
+  const inbox = options.inbox;
+  const maxDepth = inbox?.maxDepth ?? DEFAULT_INBOX_MAX_DEPTH;
+  const maxArrayLength = inbox?.maxArrayLength ?? DEFAULT_INBOX_MAX_ARRAY_LENGTH;
+
   app.addHook("onRequest", async (request, reply) => {
     const raw = request.raw;
-    const url = publicUrl(request);
+    const url = publicUrl(request, options.publicOrigin);
     if (url == null) return; // not a URL Fedify could route; let Fastify answer
     if (options.appPaths?.includes(url.pathname)) return; // the app's own route answers
 
     const method = (raw.method ?? "GET").toUpperCase();
     const state: BodyState = { touched: false, tooLarge: false };
     const hasBody = method !== "GET" && method !== "HEAD";
+    const isInboxPost = method === "POST" && inbox != null && inbox.isInboxPath(url.pathname);
+
+    // Inbox POSTs: nothing is parsed for an unsigned request, and nothing unbounded reaches
+    // Fedify's JSON-LD processing (which runs before its signature check).
+    let bufferedBody: Uint8Array<ArrayBuffer> | null = null;
+    if (isInboxPost) {
+      if (!hasSignatureHeader(raw)) {
+        return sendBodyError(reply, 401, "SIGNATURE_REQUIRED", "Inbox POSTs must carry an HTTP signature (a Signature or Signature-Input header).")
+          .header("www-authenticate", 'Signature realm="inbox", headers="(request-target) host date digest"');
+      }
+      try {
+        bufferedBody = await readAll(lazyBody(raw, limit, state));
+      } catch (error) {
+        if (state.tooLarge) return sendTooLarge(reply, limit);
+        request.log.debug({ err: error }, "inbox body not received");
+        return sendBodyError(reply, 400, "BODY_INCOMPLETE", "The request body was not received in full.");
+      }
+      const problem = checkJsonShape(bufferedBody, maxDepth, maxArrayLength);
+      if (problem) return sendBodyError(reply, 400, problem.error, problem.message);
+    }
+
     const fedRequest = new Request(url, {
       method,
       headers: buildHeaders(raw, url.host),
-      ...(hasBody ? { body: lazyBody(raw, limit, state), duplex: "half" as const } : {}),
+      ...(hasBody
+        ? { body: bufferedBody ?? lazyBody(raw, limit, state), duplex: "half" as const }
+        : {}),
     });
 
     // Sentinels: identity tells us Fedify gave up on the request rather than answering it.
@@ -289,6 +440,10 @@ export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBri
       });
     } catch (error) {
       if (state.tooLarge) return sendTooLarge(reply, limit);
+      if (isInboxPost && isJsonLdInputError(error)) {
+        request.log.info({ err: error }, "inbox document refused: its JSON-LD could not be processed");
+        return sendBodyError(reply, 400, "INVALID_JSON_LD", "The activity's JSON-LD could not be processed (for example, a @context that cannot be loaded).");
+      }
       throw error; // → Fastify error handler (logged, 500)
     }
 

@@ -141,7 +141,7 @@ async function renderPodActor(ctx: Context<ServiceDeps>, pod: Pod): Promise<Grou
     preferredUsername: pod.slug,
     name: pod.name,
     summary: pod.summary ? textToHtml(pod.summary) : null,
-    url: podProfileUrl(new URL(ctx.origin), pod.slug),
+    url: podProfileUrl(new URL(ctx.canonicalOrigin), pod.slug),
     icon: pod.iconUrl ? new Image({ url: new URL(pod.iconUrl) }) : null,
     inbox: ctx.getInboxUri(pod.slug),
     endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),

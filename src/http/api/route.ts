@@ -8,6 +8,7 @@ import { z } from "zod";
 import { createHash } from "node:crypto";
 import { invalid } from "../../domain/errors.ts";
 import { parseOrThrow } from "../../domain/pods.ts";
+import { findBadText } from "../../domain/text.ts";
 import { withIdempotencyKey, type IdempotencyClaim } from "../../services/idempotency.ts";
 import type { TokenPrincipal } from "../../services/tokens.ts";
 
@@ -58,6 +59,26 @@ function idempotencyClaim(request: FastifyRequest, spec: AnyRouteSpec): Idempote
   return { scope, key, fingerprint };
 }
 
+/**
+ * NUL characters and lone surrogates cannot be stored as sent (PostgreSQL refuses NUL, a
+ * lone surrogate would become U+FFFD): any route input carrying one is refused with 400
+ * `INVALID_TEXT` naming where it is, before validation or any write.
+ */
+function refuseBadText(request: FastifyRequest): void {
+  const inputs: Array<[string, unknown]> = [
+    ["params", request.params],
+    ["query", request.query],
+    ["body", request.body],
+  ];
+  for (const [where, value] of inputs) {
+    const bad = findBadText(value);
+    if (bad) {
+      const field = bad.path ? `${where}.${bad.path}` : where;
+      throw invalid("INVALID_TEXT", `${field} ${bad.problem}`, { field });
+    }
+  }
+}
+
 export class RouteTable {
   readonly specs: AnyRouteSpec[] = [];
   readonly prefix: string;
@@ -76,6 +97,7 @@ export class RouteTable {
         url: spec.url,
         config: { auth: spec.auth },
         handler: async (request, reply) => {
+          refuseBadText(request);
           const params = spec.params ? parseOrThrow(spec.params, request.params) : {};
           const query = spec.query ? parseOrThrow(spec.query, request.query ?? {}) : {};
           const body = spec.body ? parseOrThrow(spec.body, request.body ?? {}) : undefined;
