@@ -292,6 +292,31 @@ charter
     print(await op("charter.diff", { pod: o.pod, from: Number(from), to: Number(to) }), (d: { lines: string[] }) => (d.lines.length ? d.lines.join("\n") : "No differences.")),
   );
 
+const outboxCmd = program.command("outbox").description("outbound events waiting to be sent, and dead letters");
+type OutboxEventOut = { id: string; kind: string; pod: string; to: string; state: string; createdAt: string; attempts: number; nextAttemptAt: string | null; lastError: string | null; deadAt: string | null };
+const outboxLine = (e: OutboxEventOut) =>
+  `${e.id.padStart(6)}  ${e.kind}  ${e.pod} -> ${e.to}\n        recorded ${e.createdAt}, ${e.attempts} attempt${e.attempts === 1 ? "" : "s"}, ${e.deadAt ? `dead since ${e.deadAt}` : `next ${e.nextAttemptAt}`}${e.lastError ? `\n        last error: ${e.lastError}` : ""}`;
+outboxCmd
+  .command("list")
+  .description("list events not yet handed to delivery (--failed: dead letters)")
+  .option("--failed", "list dead letters instead")
+  .option("--limit <n>", "at most this many", (v) => Number(v), 100)
+  .action(async (o: { failed?: boolean; limit: number }) =>
+    print(await op("outbox.list", { failed: Boolean(o.failed), limit: o.limit }), (es: OutboxEventOut[]) =>
+      es.length ? es.map(outboxLine).join("\n") : o.failed ? "No dead letters." : "Nothing waiting: every event has been handed to delivery.",
+    ),
+  );
+outboxCmd
+  .command("retry [id]")
+  .description("send a dead letter again (or every one with --all)")
+  .option("--all", "retry every dead letter")
+  .action(async (id: string | undefined, o: { all?: boolean }) => {
+    if (Boolean(id) === Boolean(o.all)) throw new CliError("Give one event id, or --all.");
+    print(await op("outbox.retry", id ? { id } : { all: true }), (r: { retried: string[] }) =>
+      r.retried.length ? `Retrying ${r.retried.length === 1 ? `event ${r.retried[0]}` : `${r.retried.length} events (${r.retried.join(", ")})`}.` : "No dead letters to retry.",
+    );
+  });
+
 program
   .command("db")
   .description("database tools")

@@ -6,6 +6,7 @@
 import { sql } from "kysely";
 import type { FastifyInstance } from "fastify";
 import { countPods } from "../services/pods.ts";
+import { outboxHealth, type OutboxHealth } from "../services/outbox.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION, SOURCE_URL } from "../lib/version.ts";
 import type { ServiceDeps } from "../services/ports.ts";
 
@@ -24,18 +25,21 @@ export async function registerMeta(app: FastifyInstance, sources: HealthSources)
     let database: { ok: boolean; kind: string; latencyMs?: number; error?: string };
     let queue: unknown = null;
     let outboxPending: number | null = null;
+    let outbox: OutboxHealth | null = null;
     try {
       await sql`select 1`.execute(deps.db);
       database = { ok: true, kind: sources.databaseKind, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
       queue = await sources.queueDepth();
-      outboxPending = await sources.outboxPending();
+      // Pending (retrying included) and dead-lettered outbound events, with the oldest ages.
+      outbox = await outboxHealth(deps);
+      outboxPending = outbox.pending;
     } catch (error) {
       database = { ok: false, kind: sources.databaseKind, error: error instanceof Error ? error.message : String(error) };
     }
     return reply
       .code(database.ok ? 200 : 503)
       .header("cache-control", "no-store")
-      .send({ status: database.ok ? "ok" : "unavailable", role: deps.config.role, version: SOFTWARE_VERSION, database, queue, outboxPending });
+      .send({ status: database.ok ? "ok" : "unavailable", role: deps.config.role, version: SOFTWARE_VERSION, database, queue, outboxPending, outbox });
   });
 
   const nodeInfo = async (version: "2.0" | "2.1") => {

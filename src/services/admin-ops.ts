@@ -8,6 +8,7 @@ import { invalid } from "../domain/errors.ts";
 import { parseOrThrow, podSlugSchema } from "../domain/pods.ts";
 import * as charters from "./charters.ts";
 import * as follows from "./follows.ts";
+import * as outbox from "./outbox.ts";
 import * as pods from "./pods.ts";
 import * as tokens from "./tokens.ts";
 import { podView } from "./views.ts";
@@ -103,6 +104,14 @@ const OPS = {
   "charter.diff": {
     args: pod.extend({ from: z.number().int().min(1), to: z.number().int().min(1) }),
     run: (deps: ServiceDeps, a: { pod: string; from: number; to: number }) => charters.diffCharterRevisions(deps, a.pod, a.from, a.to),
+  },
+  "outbox.list": {
+    args: z.object({ failed: z.boolean().default(false), limit: z.number().int().min(1).max(1000).default(100) }),
+    run: (deps: ServiceDeps, a: { failed: boolean; limit: number }) => outbox.listOutboxEvents(deps, a),
+  },
+  "outbox.retry": {
+    args: z.union([z.object({ id: z.string().min(1) }), z.object({ all: z.literal(true) })]),
+    run: (deps: ServiceDeps, a: { id: string } | { all: true }) => outbox.retryOutboxEvents(deps, a),
   },
 } as const;
 
