@@ -61,9 +61,9 @@ function print(value: unknown, human: (v: never) => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + "\n" : human(value as never) + "\n");
 }
 
-type PodView = { slug: string; name: string; handle: string; actorUrl: string; followers: number; pendingFollowers: number; following: number; manuallyApprovesFollowers: boolean; retiredAt: string | null };
+type PodView = { slug: string; name: string; handle: string; actorUrl: string; followers: number; pendingFollowers: number; following: number; manuallyApprovesFollowers: boolean; networkVisibility?: string; retiredAt: string | null };
 const podLine = (p: PodView) =>
-  `${p.handle}  ${p.name}${p.retiredAt ? `  (retired ${p.retiredAt.slice(0, 10)})` : ""}\n  ${p.actorUrl}\n  ${p.followers} followers${p.pendingFollowers ? `, ${p.pendingFollowers} waiting for approval` : ""}, follows ${p.following}${p.manuallyApprovesFollowers ? "; approves followers by hand" : ""}`;
+  `${p.handle}  ${p.name}${p.retiredAt ? `  (retired ${p.retiredAt.slice(0, 10)})` : ""}\n  ${p.actorUrl}\n  ${p.followers} followers${p.pendingFollowers ? `, ${p.pendingFollowers} waiting for approval` : ""}, follows ${p.following}${p.manuallyApprovesFollowers ? "; approves followers by hand" : ""}${p.networkVisibility === "public" ? "; follower lists public" : "; follower lists hidden"}`;
 
 const program = new Command()
   .name("hyphae")
@@ -151,12 +151,14 @@ pod
   .option("--summary <text>")
   .option("--icon <url>")
   .addOption(new Option("--manual-approval <on|off>", "approve followers by hand").choices(["on", "off"]))
-  .action(async (slug: string, o: { name?: string; summary?: string; icon?: string; manualApproval?: string }) => {
+  .addOption(new Option("--network <hidden|public>", "who sees who follows the pod and whom it follows (hidden: only the numbers and other pods)").choices(["hidden", "public"]))
+  .action(async (slug: string, o: { name?: string; summary?: string; icon?: string; manualApproval?: string; network?: string }) => {
     const patch = {
       ...(o.name !== undefined && { name: o.name }),
       ...(o.summary !== undefined && { summary: o.summary }),
       ...(o.icon !== undefined && { iconUrl: o.icon || null }),
       ...(o.manualApproval !== undefined && { manuallyApprovesFollowers: o.manualApproval === "on" }),
+      ...(o.network !== undefined && { networkVisibility: o.network }),
     };
     print(await op("pod.update", { pod: slug, patch }), podLine);
   });

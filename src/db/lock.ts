@@ -109,8 +109,15 @@ function openLockFile(dataDir: string): { file: string; fd: number } {
  * directory is free. The probe holds the lock for a few milliseconds when it is free.
  */
 export function lockHolder(dataDir: string): number | null {
-  if (!fs.existsSync(dataDir)) return null;
-  const { file, fd } = openLockFile(dataDir);
+  const file = lockFilePath(dataDir);
+  let fd: number;
+  try {
+    // Never creates anything: no lock file means nobody has ever held the directory.
+    fd = fs.openSync(file, fs.constants.O_RDONLY);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
   try {
     if (flockFd(fd, 0)) return null;
     return readPid(file);

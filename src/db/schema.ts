@@ -11,6 +11,8 @@ type Json<T> = ColumnType<T, string, string>;
 /** bigint identity: pg returns int8 as a string. */
 type BigIdentity = ColumnType<string, never, never>;
 
+export type NetworkVisibility = "hidden" | "public";
+
 export interface PodsTable {
   id: string;
   slug: string;
@@ -18,6 +20,8 @@ export interface PodsTable {
   summary: Generated<string>;
   icon_url: string | null;
   manually_approves_followers: Generated<boolean>;
+  /** Who sees the members of the followers/following collections: `hidden` shows people only their size. */
+  network_visibility: Generated<NetworkVisibility>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** When the pod retired (its actor became a Tombstone); null while it is active. */
@@ -39,6 +43,8 @@ export interface RemoteActorsTable {
   url: string | null;
   inbox: string;
   shared_inbox: string | null;
+  /** ActivityStreams type (Group, Person, Service…) when known; null counts as a person. */
+  actor_type: string | null;
   updated_at: Timestamp;
 }
 

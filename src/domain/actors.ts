@@ -6,4 +6,10 @@ export interface RemoteActorInfo {
   url: string | null;
   inbox: string;
   sharedInbox: string | null;
+  /**
+   * Its ActivityStreams type (Group, Person, Service…, or a full IRI for other vocabularies).
+   * Only Group actors (other pods) are ever listed in a pod's hidden followers/following;
+   * absent or null when unknown, which counts as a person.
+   */
+  actorType?: string | null;
 }

@@ -15,16 +15,35 @@ export const podSlugSchema = z
   .max(SLUG_MAX, `slug must be at most ${SLUG_MAX} characters`)
   .regex(SLUG_PATTERN, "slug must be lowercase letters, digits and _, with - only between them (e.g. oak-street)");
 
-export const podProfileSchema = z.object({
+/**
+ * Who may see the members of a pod's followers and following collections. `hidden` (the
+ * default): the public sees their size and other pods (Group actors), a server fetching with
+ * its signature also sees its own users; `public`: everyone sees everyone.
+ */
+export const NETWORK_VISIBILITIES = ["hidden", "public"] as const;
+export type NetworkVisibility = (typeof NETWORK_VISIBILITIES)[number];
+
+const podProfileFields = {
   name: z.string().trim().min(1, "name must not be empty").max(200, "name must be at most 200 characters"),
-  summary: z.string().trim().max(2000, "summary must be at most 2000 characters").default(""),
+  summary: z.string().trim().max(2000, "summary must be at most 2000 characters"),
   iconUrl: z
     .string()
     .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), "iconUrl must be an http(s) URL")
-    .nullable()
-    .default(null),
-  manuallyApprovesFollowers: z.boolean().default(false),
+    .nullable(),
+  manuallyApprovesFollowers: z.boolean(),
+  networkVisibility: z.enum(NETWORK_VISIBILITIES, { message: `networkVisibility must be one of: ${NETWORK_VISIBILITIES.join(", ")}` }),
+};
+
+export const podProfileSchema = z.object({
+  ...podProfileFields,
+  summary: podProfileFields.summary.default(""),
+  iconUrl: podProfileFields.iconUrl.default(null),
+  manuallyApprovesFollowers: podProfileFields.manuallyApprovesFollowers.default(false),
+  networkVisibility: podProfileFields.networkVisibility.default("hidden"),
 });
+
+/** A change to a pod's profile: only the fields given (zod 4 would fill defaults into a partial of the schema above). */
+export const podPatchSchema = z.object(podProfileFields).partial().strict();
 
 export const newPodSchema = podProfileSchema.extend({ slug: podSlugSchema });
 export type NewPod = z.output<typeof newPodSchema>;
@@ -36,6 +55,7 @@ export interface Pod {
   summary: string;
   iconUrl: string | null;
   manuallyApprovesFollowers: boolean;
+  networkVisibility: NetworkVisibility;
   createdAt: Date;
   /** Changes whenever the profile changes; caches of the rendered actor key on it. */
   updatedAt: Date;

@@ -1,5 +1,5 @@
 /** Mappers between ActivityStreams objects and our service types (named xToY). */
-import { isActor, Link, type Actor, type Object as ASObject } from "@fedify/vocab";
+import { getTypeId, isActor, Link, type Actor, type Object as ASObject } from "@fedify/vocab";
 import type { RemoteActorInfo } from "../services/ports.ts";
 
 export function actorToRemoteActorInfo(actor: Actor): RemoteActorInfo | null {
@@ -12,7 +12,16 @@ export function actorToRemoteActorInfo(actor: Actor): RemoteActorInfo | null {
     url: url?.href ?? null,
     inbox: actor.inboxId.href,
     sharedInbox: actor.endpoints?.sharedInbox?.href ?? null,
+    actorType: actorTypeName(actor),
   };
+}
+
+const AS = "https://www.w3.org/ns/activitystreams#";
+
+/** `Group`, `Person`… for ActivityStreams types; the full type IRI otherwise. */
+function actorTypeName(actor: Actor): string {
+  const type = getTypeId(actor).href;
+  return type.startsWith(AS) ? type.slice(AS.length) : type;
 }
 
 export function objectToActor(object: ASObject | Link | null | undefined): Actor | null {

@@ -2,7 +2,7 @@
  * Pod use cases: create a pod (with its keys), read and update its profile.
  */
 import { conflict, notFound } from "../domain/errors.ts";
-import { newPodSchema, parseOrThrow, podProfileSchema, assertValidSlug, assertPodActive, type Pod } from "../domain/pods.ts";
+import { newPodSchema, parseOrThrow, podPatchSchema, assertValidSlug, assertPodActive, type Pod } from "../domain/pods.ts";
 import { generateJwkPair } from "../lib/keys.ts";
 import * as pods from "../db/repos/pods.ts";
 import type { ServiceDeps } from "./ports.ts";
@@ -22,6 +22,7 @@ export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod>
     summary: data.summary,
     iconUrl: data.iconUrl,
     manuallyApprovesFollowers: data.manuallyApprovesFollowers,
+    networkVisibility: data.networkVisibility,
     createdAt: now,
     updatedAt: now,
     retiredAt: null,
@@ -97,7 +98,7 @@ export async function listPods(deps: ServiceDeps): Promise<Pod[]> {
 
 export async function updatePod(deps: ServiceDeps, slug: string, input: unknown): Promise<Pod> {
   const pod = assertPodActive(await getPod(deps, slug));
-  const patch = parseOrThrow(podProfileSchema.partial().strict(), input);
+  const patch = parseOrThrow(podPatchSchema, input);
   await pods.updatePodProfile(deps.db, pod.id, patch, deps.clock.now());
   forgetPod(deps, slug);
   return getPod(deps, slug);

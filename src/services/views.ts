@@ -10,6 +10,8 @@ export const podViewSchema = z.object({
   summary: z.string(),
   iconUrl: z.string().nullable(),
   manuallyApprovesFollowers: z.boolean(),
+  /** hidden: the public sees only how many follow / are followed, and other pods; public: everyone. */
+  networkVisibility: z.enum(["hidden", "public"]),
   handle: z.string(),
   actorUrl: z.string(),
   profileUrl: z.string(),
@@ -38,6 +40,7 @@ export async function podView(deps: ServiceDeps, pod: Pod): Promise<PodView> {
     summary: pod.summary,
     iconUrl: pod.iconUrl,
     manuallyApprovesFollowers: pod.manuallyApprovesFollowers,
+    networkVisibility: pod.networkVisibility,
     handle: podHandle(deps, pod.slug),
     actorUrl: deps.uris.actor(pod.slug).href,
     profileUrl: deps.uris.profile(pod.slug).href,

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lockHolder } from "../../src/db/lock.ts";
 import { freePort, waitFor } from "../helpers/node.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -113,7 +114,7 @@ describe("hyphae CLI with no node running", () => {
       expect.objectContaining({ slug: "oak-street", name: "Oak Street", handle: `@oak-street@${host}`, actorUrl: `${origin}/pods/oak-street`, followers: 0 }),
     ]);
     // The command released the data directory when it finished.
-    expect(fs.existsSync(lockFile())).toBe(false);
+    expect(lockHolder(dataDir)).toBeNull();
   });
 
   it("--json also works after the subcommand", { timeout: 60_000 }, async () => {
@@ -223,7 +224,7 @@ describe("hyphae CLI while a node holds the data directory", () => {
     const result = await node.done;
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Received SIGTERM");
-    expect(fs.existsSync(lockFile())).toBe(false);
+    expect(lockHolder(dataDir)).toBeNull();
     expect(fs.existsSync(socketFile())).toBe(false);
     // Commands open the directory themselves again.
     expect((await hyphaeJson(["pod", "list"])).map((p: any) => p.slug).sort()).toEqual(["elm-row", "oak-street"]);
@@ -249,7 +250,7 @@ describe("first start on an empty data directory", () => {
       expect(banner).toContain("npx hyphae token issue --pod birch-lane");
       node.child.kill("SIGTERM");
       expect((await node.done).code).toBe(0);
-      expect(fs.existsSync(path.join(emptyDir, "hyphae.lock"))).toBe(false);
+      expect(lockHolder(emptyDir)).toBeNull();
     } finally {
       if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill("SIGKILL");
       fs.rmSync(emptyDir, { recursive: true, force: true });

@@ -30,6 +30,7 @@ const EXPECTED = {
     summary: ["text", false],
     icon_url: ["text", true],
     manually_approves_followers: ["boolean", false],
+    network_visibility: ["text", false],
     created_at: [TIMESTAMPTZ, false],
     updated_at: [TIMESTAMPTZ, false],
     retired_at: [TIMESTAMPTZ, true],
@@ -48,6 +49,7 @@ const EXPECTED = {
     url: ["text", true],
     inbox: ["text", false],
     shared_inbox: ["text", true],
+    actor_type: ["text", true],
     updated_at: [TIMESTAMPTZ, false],
   },
   followers: {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertFollower, upsertFollowing, upsertRemoteActor } from "../../src/db/repos/follows.ts";
 import { getPodBySlug } from "../../src/db/repos/pods.ts";
 import { PAGE_SIZE } from "../../src/federation/collections.ts";
+import { updatePod } from "../../src/services/pods.ts";
 import { startTestNode, type TestNode } from "../helpers/node.ts";
 
 const AP = { accept: "application/activity+json" };
@@ -17,6 +18,8 @@ let node: TestNode;
 
 beforeAll(async () => {
   node = await startTestNode({ podSlug: "oak-street" });
+  // Pagination over every member: the pod opens its lists (hidden lists: collections-privacy.test.ts).
+  await updatePod(node.deps, "oak-street", { networkVisibility: "public" });
   const pod = (await getPodBySlug(node.deps.db, "oak-street"))!;
   const base = Date.parse("2026-01-01T00:00:00Z");
   const actor = (i: number) => `https://remote${i % 5}.example/users/u${i}`;

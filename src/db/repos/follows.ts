@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely, SelectQueryBuilder } from "kysely";
 import type { RemoteActorInfo } from "../../domain/actors.ts";
 import type { Database, FollowerStatus, FollowingStatus } from "../schema.ts";
 
@@ -12,6 +12,7 @@ export async function upsertRemoteActor(db: Kysely<Database>, actor: RemoteActor
       url: actor.url,
       inbox: actor.inbox,
       shared_inbox: actor.sharedInbox,
+      actor_type: actor.actorType ?? null,
       updated_at: now,
     })
     .onConflict((oc) =>
@@ -21,10 +22,35 @@ export async function upsertRemoteActor(db: Kysely<Database>, actor: RemoteActor
         url: (eb) => eb.ref("excluded.url"),
         inbox: (eb) => eb.ref("excluded.inbox"),
         shared_inbox: (eb) => eb.ref("excluded.shared_inbox"),
+        actor_type: (eb) => eb.fn.coalesce(eb.ref("excluded.actor_type"), eb.ref("remote_actors.actor_type")),
         updated_at: now,
       }),
     )
     .execute();
+}
+
+/** Which members of a followers/following list to return (the collections' privacy rules). */
+export interface MemberFilter {
+  /** Only Group actors, plus those whose IRI starts with `orAlsoPrefix` when one is given. */
+  onlyGroups?: { orAlsoPrefix: string | null };
+  /** Only actors whose IRI starts with this prefix (one server's, for FEP-8fcf). */
+  iriPrefix?: string | null;
+}
+
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function applyMemberFilter<Q extends SelectQueryBuilder<any, "f" | "a", any>>(q: Q, filter: MemberFilter): Q {
+  let out = q;
+  if (filter.iriPrefix) out = out.where("f.actor_iri", "like", likePrefix(filter.iriPrefix)) as Q;
+  if (filter.onlyGroups) {
+    const { orAlsoPrefix } = filter.onlyGroups;
+    out = out.where((eb: ExpressionBuilder<any, "f" | "a">) =>
+      eb.or([eb("a.actor_type", "=", "Group"), ...(orAlsoPrefix ? [eb("f.actor_iri", "like", likePrefix(orAlsoPrefix))] : [])]),
+    ) as Q;
+  }
+  return out;
 }
 
 export interface FollowerEntry {
@@ -97,9 +123,9 @@ export async function deleteFollower(db: Kysely<Database>, podId: string, actorI
 export async function listFollowers(
   db: Kysely<Database>,
   podId: string,
-  options: { status: FollowerStatus; limit?: number; after?: { createdAt: Date; actorIri: string } | null },
+  options: { status: FollowerStatus; limit?: number; after?: { createdAt: Date; actorIri: string } | null } & MemberFilter,
 ): Promise<FollowerEntry[]> {
-  let q = followerQuery(db, podId).where("f.status", "=", options.status);
+  let q = applyMemberFilter(followerQuery(db, podId).where("f.status", "=", options.status), options);
   if (options.after) {
     const { createdAt, actorIri } = options.after;
     q = q.where((eb) =>
@@ -199,9 +225,9 @@ export async function deleteFollowing(db: Kysely<Database>, podId: string, actor
 export async function listFollowing(
   db: Kysely<Database>,
   podId: string,
-  options: { status?: FollowingStatus; limit?: number; offset?: number } = {},
+  options: { status?: FollowingStatus; limit?: number; offset?: number } & MemberFilter = {},
 ): Promise<FollowingEntry[]> {
-  let q = followingQuery(db, podId);
+  let q = applyMemberFilter(followingQuery(db, podId), options);
   if (options.status) q = q.where("f.status", "=", options.status);
   q = q.orderBy("f.created_at").orderBy("f.actor_iri");
   if (options.limit !== undefined) q = q.limit(options.limit);

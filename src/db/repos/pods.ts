@@ -11,6 +11,7 @@ export function podFromRow(row: PodRow): Pod {
     summary: row.summary,
     iconUrl: row.icon_url,
     manuallyApprovesFollowers: row.manually_approves_followers,
+    networkVisibility: row.network_visibility,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     retiredAt: row.retired_at,
@@ -47,6 +48,7 @@ export async function insertPod(db: Kysely<Database>, pod: Pod): Promise<void> {
       summary: pod.summary,
       icon_url: pod.iconUrl,
       manually_approves_followers: pod.manuallyApprovesFollowers,
+      network_visibility: pod.networkVisibility,
       created_at: pod.createdAt,
       updated_at: pod.updatedAt,
     })
@@ -56,7 +58,7 @@ export async function insertPod(db: Kysely<Database>, pod: Pod): Promise<void> {
 export async function updatePodProfile(
   db: Kysely<Database>,
   id: string,
-  patch: Partial<Pick<Pod, "name" | "summary" | "iconUrl" | "manuallyApprovesFollowers">>,
+  patch: Partial<Pick<Pod, "name" | "summary" | "iconUrl" | "manuallyApprovesFollowers" | "networkVisibility">>,
   now: Date,
 ): Promise<void> {
   await db
@@ -66,6 +68,7 @@ export async function updatePodProfile(
       ...(patch.summary !== undefined && { summary: patch.summary }),
       ...(patch.iconUrl !== undefined && { icon_url: patch.iconUrl }),
       ...(patch.manuallyApprovesFollowers !== undefined && { manually_approves_followers: patch.manuallyApprovesFollowers }),
+      ...(patch.networkVisibility !== undefined && { network_visibility: patch.networkVisibility }),
       updated_at: now,
     })
     .where("id", "=", id)

@@ -80,6 +80,7 @@ export function stewardRoutes(deps: ServiceDeps): RouteTable {
         summary: z.string(),
         iconUrl: z.string().nullable(),
         manuallyApprovesFollowers: z.boolean(),
+        networkVisibility: z.enum(["hidden", "public"]),
       })
       .partial()
       .strict(),
