@@ -106,6 +106,13 @@ describe("a node started with umask 022", () => {
     // Work that writes (a steward token through the admin socket, signed by the node's key).
     const issued = await run("src/cli/hyphae.ts", ["token", "issue", "--pod", "willow-court"], { DATA_DIR: dataDir }).done;
     expect(issued.code).toBe(0);
+    // The CLI opens the follower lists (and shows the setting) through the same socket.
+    const set = await run("src/cli/hyphae.ts", ["--json", "pod", "set", "willow-court", "--network", "public"], { DATA_DIR: dataDir }).done;
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ slug: "willow-court", networkVisibility: "public" });
+    const wrong = await run("src/cli/hyphae.ts", ["pod", "set", "willow-court", "--network", "everyone"], { DATA_DIR: dataDir }).done;
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain("hidden");
 
     node.child.kill("SIGTERM");
     expect((await node.done).code).toBe(0);
