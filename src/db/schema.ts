@@ -99,6 +99,18 @@ export interface NodeSettingsTable {
   updated_at: Timestamp;
 }
 
+export type InboxOutcome = "processed" | "refused" | "undone";
+
+/** Activities received in the inbox, by key, recorded in the transaction of their effect. */
+export interface InboxActivitiesTable {
+  key: string;
+  actor_iri: string;
+  activity_type: string;
+  outcome: InboxOutcome;
+  reason: string | null;
+  received_at: Timestamp;
+}
+
 export interface StewardTokensTable {
   jti: string;
   pod_id: string;
@@ -172,6 +184,7 @@ export interface Database {
   outbox_events: OutboxEventsTable;
   node_secrets: NodeSecretsTable;
   node_settings: NodeSettingsTable;
+  inbox_activities: InboxActivitiesTable;
   steward_tokens: StewardTokensTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;

@@ -10,6 +10,8 @@ import { invalid, notFound } from "../domain/errors.ts";
 import * as charters from "../db/repos/charters.ts";
 import { getPod } from "./pods.ts";
 import { writeOnce } from "./idempotency.ts";
+import { firstReceipt, type InboxActivityRef } from "./inbox.ts";
+import { findBadText } from "../domain/text.ts";
 import type { ServiceDeps } from "./ports.ts";
 
 export type CharterRole = "steward";
@@ -141,18 +143,38 @@ export async function charterEventSnapshot(deps: ServiceDeps, podId: string, eve
   return revision ? { event, state, revision } : null;
 }
 
-export type RemoteCharterOutcome = "stored" | "stale" | "not_followed";
+export type RemoteCharterOutcome = "stored" | "stale" | "not_followed" | "duplicate";
 
 /**
  * A pod we follow published or revised its charter: keep its structured copy when it is
- * newer than ours. Copies from actors none of our pods follow are refused.
+ * newer than ours. Copies from actors none of our pods follow are refused. Text that
+ * cannot be stored as sent (NUL, lone surrogates) is refused with BAD_TEXT; the same
+ * activity received again (`activity` already recorded) changes nothing.
  */
 export async function receiveRemoteCharter(
   deps: ServiceDeps,
-  copy: { actorIri: string; objectIri: string; revision: number; updatedAt: Date; reviewedOn: string | null; content: CharterContent },
+  input: {
+    actorIri: string;
+    objectIri: string;
+    revision: number;
+    updatedAt: Date;
+    reviewedOn: string | null;
+    content: CharterContent;
+    activity?: InboxActivityRef;
+  },
 ): Promise<RemoteCharterOutcome> {
+  const { activity, ...copy } = input;
+  const bad = findBadText({ objectIri: copy.objectIri, reviewedOn: copy.reviewedOn, content: copy.content });
+  if (bad) throw invalid("BAD_TEXT", `The charter's ${bad.path} ${bad.problem}`, { path: bad.path });
   if (!(await followingPodFor(deps, copy.actorIri))) return "not_followed";
-  const stored = await charters.upsertRemoteCharterIfNewer(deps.db, { ...copy, objectUpdatedAt: copy.updatedAt, fetchedAt: deps.clock.now() });
+  const stored = await deps.db.transaction().execute(async (trx) => {
+    if (activity && !(await firstReceipt(trx, deps, activity))) return null;
+    return charters.upsertRemoteCharterIfNewer(trx, { ...copy, objectUpdatedAt: copy.updatedAt, fetchedAt: deps.clock.now() });
+  });
+  if (stored === null) {
+    deps.log.debug("Charter activity already received", { actor: copy.actorIri, activity: activity?.key });
+    return "duplicate";
+  }
   deps.log.info(stored ? "Stored a followed pod's charter" : "Ignored an older copy of a followed pod's charter", {
     actor: copy.actorIri,
     revision: copy.revision,

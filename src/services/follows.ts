@@ -9,18 +9,24 @@ import * as follows from "../db/repos/follows.ts";
 import type { FollowerStatus } from "../db/schema.ts";
 import { getPod, listPods } from "./pods.ts";
 import { writeOnce } from "./idempotency.ts";
+import { firstReceipt, recordUndoneFollow, type InboxActivityRef } from "./inbox.ts";
 import type { RemoteActorInfo, ServiceDeps } from "./ports.ts";
 
 export type FollowDecision = "accepted" | "pending" | "rejected";
 
-/** A remote actor asked to follow one of our pods. Repeated Follows are answered again. */
+/**
+ * A remote actor asked to follow one of our pods. A new Follow (new id) from a follower is
+ * answered again; the same activity received again (`activity` already recorded) changes
+ * nothing and answers nothing ("duplicate").
+ */
 export async function receiveFollow(
   deps: ServiceDeps,
-  input: { podSlug: string; actor: RemoteActorInfo; followIri: string },
-): Promise<FollowDecision> {
+  input: { podSlug: string; actor: RemoteActorInfo; followIri: string; activity?: InboxActivityRef },
+): Promise<FollowDecision | "duplicate"> {
   const pod = await getPod(deps, input.podSlug);
   const now = deps.clock.now();
   const decision = await deps.db.transaction().execute(async (trx) => {
+    if (input.activity && !(await firstReceipt(trx, deps, input.activity))) return "duplicate" as const;
     await follows.upsertRemoteActor(trx, input.actor, now);
     if (pod.retiredAt) {
       // A retired pod takes no followers: the sender is told with a Reject, nothing is stored.
@@ -35,16 +41,39 @@ export async function receiveFollow(
     }
     return status;
   });
+  if (decision === "duplicate") {
+    deps.log.debug("Follow already received", { pod: pod.slug, activity: input.activity?.key });
+    return decision;
+  }
   await deps.outbox.flush();
   deps.log.info("Follow received", { pod: pod.slug, actor: input.actor.iri, decision });
   return decision;
 }
 
-/** The remote actor withdrew its Follow (Undo). Unknown followers are ignored. */
-export async function receiveUndoFollow(deps: ServiceDeps, input: { podSlug: string; actorIri: string }): Promise<boolean> {
-  const pod = await getPod(deps, input.podSlug);
-  const removed = await follows.deleteFollower(deps.db, pod.id, input.actorIri);
-  deps.log.info("Follow undone", { pod: pod.slug, actor: input.actorIri, removed });
+/**
+ * The remote actor withdrew its Follow (Undo). Unknown followers are ignored. When the Undo
+ * names the Follow (`followIri`), only that follow ends: an Undo of an older Follow that
+ * arrives after a newer one changes nothing, and a Follow that arrives after its own Undo
+ * is recorded as undone beforehand, so it changes nothing either.
+ */
+export async function receiveUndoFollow(
+  deps: ServiceDeps,
+  input: { podSlug: string | null; actorIri: string; followIri?: string | null; activity?: InboxActivityRef },
+): Promise<boolean> {
+  // No pod: the Undo names a Follow none of our pods has (yet); only the records are kept.
+  const pod = input.podSlug ? await getPod(deps, input.podSlug) : null;
+  const removed = await deps.db.transaction().execute(async (trx) => {
+    if (input.activity && !(await firstReceipt(trx, deps, input.activity))) return null;
+    if (input.followIri) await recordUndoneFollow(trx, deps, { followIri: input.followIri, actorIri: input.actorIri });
+    if (!pod) return false;
+    return follows.deleteFollower(trx, pod.id, input.actorIri, input.followIri ? { followIri: input.followIri } : {});
+  });
+  if (removed === null) {
+    deps.log.debug("Undo already received", { pod: pod?.slug ?? null, activity: input.activity?.key });
+    return false;
+  }
+  if (pod) deps.log.info("Follow undone", { pod: pod.slug, actor: input.actorIri, removed });
+  else deps.log.debug("Undo of a Follow none of our pods has", { actor: input.actorIri, followIri: input.followIri });
   return removed;
 }
 
@@ -116,17 +145,26 @@ export async function requestFollow(deps: ServiceDeps, podSlug: string, target: 
  */
 export async function receiveFollowAnswer(
   deps: ServiceDeps,
-  input: { podSlug: string; actorIri: string; followIri: string | null; accepted: boolean },
+  input: { podSlug: string; actorIri: string; followIri: string | null; accepted: boolean; activity?: InboxActivityRef },
 ): Promise<boolean> {
   const pod = await getPod(deps, input.podSlug);
-  const entry = input.followIri
-    ? await follows.getFollowingByFollowIri(deps.db, input.followIri)
-    : await follows.getFollowing(deps.db, pod.id, input.actorIri).then((e) => (e ? { ...e, podId: pod.id } : null));
-  if (!entry || entry.podId !== pod.id || entry.actorIri !== input.actorIri) {
-    deps.log.warn("Ignored a follow answer that matches no follow of ours", { pod: pod.slug, actor: input.actorIri, followIri: input.followIri });
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    if (input.activity && !(await firstReceipt(trx, deps, input.activity))) return "duplicate" as const;
+    const entry = input.followIri
+      ? await follows.getFollowingByFollowIri(trx, input.followIri)
+      : await follows.getFollowing(trx, pod.id, input.actorIri).then((e) => (e ? { ...e, podId: pod.id } : null));
+    if (!entry || entry.podId !== pod.id || entry.actorIri !== input.actorIri) return "unmatched" as const;
+    await follows.setFollowingStatus(trx, entry.followIri, input.accepted ? "accepted" : "rejected", deps.clock.now());
+    return "matched" as const;
+  });
+  if (outcome === "duplicate") {
+    deps.log.debug("Follow answer already received", { pod: pod.slug, activity: input.activity?.key });
     return false;
   }
-  await follows.setFollowingStatus(deps.db, entry.followIri, input.accepted ? "accepted" : "rejected", deps.clock.now());
+  if (outcome === "unmatched") {
+    deps.log.info("Ignored a follow answer that matches no follow of ours", { pod: pod.slug, actor: input.actorIri, followIri: input.followIri });
+    return false;
+  }
   deps.log.info(input.accepted ? "Follow accepted" : "Follow rejected", { pod: pod.slug, actor: input.actorIri });
   return true;
 }
@@ -176,8 +214,15 @@ export const findFollowerByFollowIri = (deps: ServiceDeps, followIri: string) =>
  * node): our pods stop following it and it stops following them. Its copy of a charter
  * stays. A repeated or late Delete finds nothing and changes nothing.
  */
-export async function receiveActorDeleted(deps: ServiceDeps, actorIri: string): Promise<{ following: number; followers: number }> {
-  const removed = await deps.db.transaction().execute((trx) => follows.deleteFollowsWithActor(trx, actorIri));
+export async function receiveActorDeleted(
+  deps: ServiceDeps,
+  actorIri: string,
+  activity?: InboxActivityRef,
+): Promise<{ following: number; followers: number }> {
+  const removed = await deps.db.transaction().execute(async (trx) => {
+    if (activity && !(await firstReceipt(trx, deps, activity))) return { following: 0, followers: 0 };
+    return follows.deleteFollowsWithActor(trx, actorIri);
+  });
   deps.log.info("Remote actor deleted", { actor: actorIri, ...removed });
   return removed;
 }
@@ -201,3 +246,4 @@ export async function removeGoneActor(deps: ServiceDeps, actorIri: string, inbox
   });
   deps.log.info("Removed a follower whose actor is gone (410 Gone)", { actor: actorIri, pods: removed });
   return removed;
+}

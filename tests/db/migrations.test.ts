@@ -148,6 +148,14 @@ const EXPECTED = {
     content: ["jsonb", false],
     fetched_at: [TIMESTAMPTZ, false],
   },
+  inbox_activities: {
+    key: ["text", false],
+    actor_iri: ["text", false],
+    activity_type: ["text", false],
+    outcome: ["text", false],
+    reason: ["text", true],
+    received_at: [TIMESTAMPTZ, false],
+  },
   node_settings: {
     name: ["text", false],
     value: ["jsonb", true],

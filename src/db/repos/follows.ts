@@ -111,8 +111,11 @@ export async function upsertFollower(
     .execute();
 }
 
-export async function deleteFollower(db: Kysely<Database>, podId: string, actorIri: string): Promise<boolean> {
-  const result = await db.deleteFrom("followers").where("pod_id", "=", podId).where("actor_iri", "=", actorIri).executeTakeFirst();
+/** Deletes the follower; with `only.followIri`, only while its follow is that Follow. */
+export async function deleteFollower(db: Kysely<Database>, podId: string, actorIri: string, only: { followIri?: string } = {}): Promise<boolean> {
+  let q = db.deleteFrom("followers").where("pod_id", "=", podId).where("actor_iri", "=", actorIri);
+  if (only.followIri !== undefined) q = q.where("follow_iri", "=", only.followIri);
+  const result = await q.executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
 

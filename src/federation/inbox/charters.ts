@@ -6,31 +6,29 @@
 import type { InboxContext } from "@fedify/fedify";
 import { Note, type Create, type Update } from "@fedify/vocab";
 import { parseCharterInput, type CharterContent } from "../../domain/charter/model.ts";
+import { DomainError, invalid } from "../../domain/errors.ts";
 import { getRemoteCharter, receiveRemoteCharter, followingPodFor } from "../../services/charters.ts";
+import type { InboxActivityRef } from "../../services/inbox.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
 
-export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update): Promise<void> {
+export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update, ref: InboxActivityRef): Promise<void> {
   const log = ctx.data.log;
-  if (!activity.actorId || !activity.objectId) return;
+  if (!activity.actorId || !activity.objectId) throw invalid("INCOMPLETE_ACTIVITY", "A Create or Update needs an actor and an object");
   const actorIri = activity.actorId.href;
   const objectId = activity.objectId;
   // Objects live on their author's server.
-  if (objectId.origin !== activity.actorId.origin) {
-    log.warn("Ignored a Create/Update whose object is on another server than its actor", { actor: actorIri, object: objectId.href });
-    return;
-  }
+  if (objectId.origin !== activity.actorId.origin) throw invalid("FOREIGN_OBJECT", "The object is on another server than its actor");
   const follower = await followingPodFor(ctx.data, actorIri);
   if (!follower) {
-    log.warn("Ignored a post from an actor none of our pods follows", { actor: actorIri, object: objectId.href });
+    log.debug("Post from an actor none of our pods follows: not acted on", { id: ref.key, type: ref.type });
     return;
   }
   // Skip the fetch when the embedded object is no newer than the copy we hold.
   const embedded = await embeddedNote(activity);
   if (embedded && !embedded.attributionIds.some((id) => id.href === actorIri)) {
-    log.warn("Ignored a Note attributed to someone other than the actor sending it", { actor: actorIri, object: objectId.href });
-    return;
+    throw invalid("NOT_AUTHOR", "The Note is attributed to someone other than the actor sending it");
   }
   const held = await getRemoteCharter(ctx.data, actorIri);
   const announced = embedded?.updated ?? embedded?.published ?? null;
@@ -43,7 +41,7 @@ export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update
   const { document } = await documentLoader(objectId.href);
   const copy = noteJsonToCharter(document, actorIri, objectId.href);
   if (!copy) return; // an ordinary post, not a charter
-  const outcome = await receiveRemoteCharter(ctx.data, { actorIri, objectIri: objectId.href, ...copy });
+  const outcome = await receiveRemoteCharter(ctx.data, { actorIri, objectIri: objectId.href, ...copy, activity: ref });
   if (outcome === "stale") log.info("Fetched charter is not newer than ours", { actor: actorIri, revision: copy.revision });
 }
 
@@ -100,7 +98,8 @@ interface RawService {
 /**
  * Reads our charter terms from a fetched Note. The document must be the object itself,
  * by its author, and carry our inline context; its content is checked with the same
- * rules as a steward's input (except that "next" dates may have passed since).
+ * rules as a steward's input (except that "next" dates may have passed since). Null for a
+ * document that is not one of our charters; a DomainError for a charter that breaks the rules.
  */
 export function noteJsonToCharter(
   document: unknown,
@@ -134,8 +133,9 @@ export function noteJsonToCharter(
       // A remote charter's "next" targets may have passed since it was written.
       "0001-01-01",
     );
-  } catch {
-    return null;
+  } catch (error) {
+    // It is a charter (our context, a revision) that breaks the rules: refused, not an ordinary post.
+    throw error instanceof DomainError ? error : invalid("VALIDATION_FAILED", String(error));
   }
   const { changeNote: _changeNote, ...content } = parsed;
   const reviewedOn = typeof doc.reviewedOn === "string" && /^\d{4}-\d{2}-\d{2}$/.test(doc.reviewedOn) ? doc.reviewedOn : null;

@@ -1,18 +1,27 @@
 /**
  * Inbox registration and the handlers for the follow lifecycle. They verify shape and ownership, map the
  * activity to service input and call the same services as the steward API.
+ *
+ * Every handler runs inside `received()`: the activity gets its key (services/inbox.ts), an
+ * activity already recorded is skipped before any network work, and failures are sorted
+ * into transient (rethrown: Fedify's queue retries), refused (bad input: one warn line with
+ * the activity id and a reason, recorded so a copy is not tried again) and our own faults
+ * (one error line). Activities we do not act on are answered 202 and logged at debug.
  */
 import type { InboxContext } from "@fedify/fedify";
-import { Accept, Create, Delete, Follow, Reject, Undo, Update, type Activity } from "@fedify/vocab";
-import { DomainError } from "../../domain/errors.ts";
+import { Accept, Activity, Create, Delete, Follow, getTypeId, Reject, Undo, Update } from "@fedify/vocab";
+import { invalid } from "../../domain/errors.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { findFollowerByFollowIri, receiveFollow, receiveFollowAnswer, receiveUndoFollow } from "../../services/follows.ts";
+import { findReceivedActivity, inboxActivityRef, markActivityProcessed, markActivityRefused, type InboxActivityRef } from "../../services/inbox.ts";
 import { listPods } from "../../services/pods.ts";
 import { FederationBodyTooLargeError } from "../fastify-bridge.ts";
 import type { HyphaeFederation } from "../federation.ts";
 import { actorToRemoteActorInfo, objectToActor } from "../mappers.ts";
+import { findBadText } from "../../domain/text.ts";
 import { onNoteCreatedOrUpdated, syncPinnedCharter } from "./charters.ts";
 import { onDelete } from "./deletes.ts";
+import { classifyInboxFailure } from "./failures.ts";
 import { slugFromFollowUrl } from "../uris.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
@@ -28,13 +37,16 @@ export function registerInboxListeners(federation: HyphaeFederation): void {
       const first = (await listPods(ctx.data)).find((p) => !p.retiredAt);
       return first ? { identifier: first.slug } : null;
     })
-    .on(Follow, ignoringDomainErrors(onFollow))
-    .on(Undo, ignoringDomainErrors(onUndo))
-    .on(Accept, ignoringDomainErrors((ctx, a) => onFollowAnswer(ctx, a, true)))
-    .on(Reject, ignoringDomainErrors((ctx, a) => onFollowAnswer(ctx, a, false)))
-    .on(Create, ignoringDomainErrors(onNoteCreatedOrUpdated))
-    .on(Update, ignoringDomainErrors(onNoteCreatedOrUpdated))
-    .on(Delete, ignoringDomainErrors(onDelete))
+    .on(Follow, received(onFollow))
+    .on(Undo, received(onUndo))
+    .on(Accept, received((ctx, a, ref) => onFollowAnswer(ctx, a, true, ref)))
+    .on(Reject, received((ctx, a, ref) => onFollowAnswer(ctx, a, false, ref)))
+    .on(Create, received(onNoteCreatedOrUpdated))
+    .on(Update, received(onNoteCreatedOrUpdated))
+    .on(Delete, received(onDelete))
+    // Everything else (Add, Remove, Like, Announce, Move, Flag…): without a listener Fedify
+    // would log "Unsupported activity type" at error with the whole body.
+    .on(Activity, onOtherActivity)
     .onError((ctx, error) => {
       // Fedify also reports requests it refused before any handler ran (malformed JSON,
       // oversized or aborted bodies): those are the sender's mistake, not ours.
@@ -44,19 +56,58 @@ export function registerInboxListeners(federation: HyphaeFederation): void {
     });
 }
 
+/** `Follow`, `Like`…: the ActivityStreams type name, or the full type IRI for other vocabularies. */
+function typeName(activity: Activity): string {
+  const type = getTypeId(activity).href;
+  return type.startsWith(AS) ? type.slice(AS.length) : type;
+}
+
+const AS = "https://www.w3.org/ns/activitystreams#";
+
+/** The key this activity is recorded under (its id, or a digest of signer and body). */
+async function activityRef(activity: Activity): Promise<InboxActivityRef> {
+  const actorIri = activity.actorId!.href;
+  const id = activity.id?.href ?? null;
+  return inboxActivityRef({ id, actorIri, type: typeName(activity), body: id ? null : await activity.toJsonLd() });
+}
+
 /**
- * A DomainError (unknown pod, nothing to answer) is a permanent outcome: log it and do
- * not let Fedify retry. Other errors propagate so the queue retries them.
+ * Runs a handler once per activity: skips one already recorded, records one that had no
+ * effect of its own, and decides what a failure means (see failures.ts). Only transient
+ * failures are rethrown for Fedify's queue to retry.
  */
-function ignoringDomainErrors<A extends Activity>(handler: (ctx: Ctx, activity: A) => Promise<void>) {
+function received<A extends Activity>(handler: (ctx: Ctx, activity: A, ref: InboxActivityRef) => Promise<void>) {
   return async (ctx: Ctx, activity: A) => {
-    try {
-      await handler(ctx, activity);
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      ctx.data.log.warn("Inbox activity ignored", { id: activity.id?.href, code: error.code, reason: error.message });
+    const log = ctx.data.log;
+    // Fedify refuses activities without an actor before any listener runs.
+    if (!activity.actorId) return;
+    const ref = await activityRef(activity);
+    const earlier = await findReceivedActivity(ctx.data, ref.key);
+    if (earlier) {
+      log.debug("Inbox activity already received", { id: ref.key, type: ref.type, outcome: earlier.outcome });
+      return;
     }
+    try {
+      await handler(ctx, activity, ref);
+    } catch (error) {
+      const failure = classifyInboxFailure(error);
+      if (failure.kind === "transient") throw error;
+      if (failure.kind === "refused") {
+        log.warn("Inbox activity refused", { id: ref.key, type: ref.type, actor: ref.actorIri, code: failure.code, reason: failure.reason });
+        await markActivityRefused(ctx.data, ref, failure.code);
+      } else {
+        log.error("Inbox activity failed", { id: ref.key, type: ref.type, actor: ref.actorIri, error: failure.reason });
+      }
+      return;
+    }
+    // A no-op if the handler's service recorded it with its effect.
+    await markActivityProcessed(ctx.data, ref);
   };
+}
+
+/** Activities we do not act on: accepted (202) and logged at debug, by type and id only. */
+async function onOtherActivity(ctx: Ctx, activity: Activity): Promise<void> {
+  ctx.data.log.debug("Inbox activity not acted on", { type: typeName(activity), id: activity.id?.href ?? null });
 }
 
 /** The pod a personal inbox belongs to, or the pod named by an actor IRI of ours. */
@@ -68,43 +119,51 @@ function podSlugOf(ctx: Ctx, actorIri: URL | null): string | null {
   return ctx.recipient;
 }
 
-export async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
-  if (!follow.id || !follow.actorId || !follow.objectId) return;
+export async function onFollow(ctx: Ctx, follow: Follow, ref: InboxActivityRef): Promise<void> {
+  if (!follow.actorId || !follow.objectId) throw invalid("INCOMPLETE_ACTIVITY", "A Follow needs an actor and an object");
+  // Our Accept or Reject names the Follow by its id: without one there is nothing to answer.
+  if (!follow.id) throw invalid("MISSING_ID", "A Follow without an id cannot be answered");
   const target = ctx.parseUri(follow.objectId);
-  if (target?.type !== "actor") {
-    ctx.data.log.warn("Follow for something that is not one of our pods", { object: follow.objectId.href });
-    return;
-  }
+  if (target?.type !== "actor") throw invalid("NOT_OUR_ACTOR", "The Follow's object is not one of our pods");
   const documentLoader = await ctx.getDocumentLoader({ identifier: target.identifier });
   const actor = objectToActor(await follow.getActor({ documentLoader, contextLoader: ctx.contextLoader }));
   const info = actor && actorToRemoteActorInfo(actor);
-  if (!info || info.iri !== follow.actorId.href) {
-    ctx.data.log.warn("Follow from an actor that could not be fetched", { actor: follow.actorId.href });
-    return;
-  }
-  await receiveFollow(ctx.data, { podSlug: target.identifier, actor: info, followIri: follow.id.href });
+  if (!info || info.iri !== follow.actorId.href) throw invalid("ACTOR_UNAVAILABLE", "The Follow's actor could not be fetched");
+  const bad = findBadText(info);
+  // Nothing about this actor can be stored, so no Reject can be addressed to it either.
+  if (bad) throw invalid("BAD_TEXT", `The actor's ${bad.path} ${bad.problem}`);
+  await receiveFollow(ctx.data, { podSlug: target.identifier, actor: info, followIri: follow.id.href, activity: ref });
 }
 
-export async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
+export async function onUndo(ctx: Ctx, undo: Undo, ref: InboxActivityRef): Promise<void> {
   if (!undo.actorId || !undo.objectId) return;
   const raw = (await undo.toJsonLd()) as { object?: unknown };
   // Only look at an embedded object; a bare id is matched against stored follows
   // instead of being fetched (remote Follow ids are often not dereferenceable).
   if (raw.object !== null && typeof raw.object === "object") {
     const object = await undo.getObject({ crossOrigin: "trust" });
-    if (!(object instanceof Follow)) return;
-    if (object.actorId && object.actorId.href !== undo.actorId.href) return;
+    if (!(object instanceof Follow)) {
+      ctx.data.log.debug("Undo of something other than a Follow: not acted on", { id: ref.key });
+      return;
+    }
+    if (object.actorId && object.actorId.href !== undo.actorId.href) throw invalid("NOT_YOURS", "An Undo of someone else's Follow");
     const slug = podSlugOf(ctx, object.objectId);
-    if (slug) await receiveUndoFollow(ctx.data, { podSlug: slug, actorIri: undo.actorId.href });
+    if (slug) await receiveUndoFollow(ctx.data, { podSlug: slug, actorIri: undo.actorId.href, followIri: object.id?.href ?? null, activity: ref });
     return;
   }
   const follower = await findFollowerByFollowIri(ctx.data, undo.objectId.href);
-  if (follower && follower.actorIri === undo.actorId.href) {
-    await receiveUndoFollow(ctx.data, { podSlug: follower.podSlug, actorIri: follower.actorIri });
-  }
+  // Unknown: an Undo of something else, or of a Follow that has not arrived yet (recorded
+  // as undone, so it changes nothing when it comes).
+  const mine = follower && follower.actorIri === undo.actorId.href ? follower : null;
+  await receiveUndoFollow(ctx.data, {
+    podSlug: mine?.podSlug ?? null,
+    actorIri: undo.actorId.href,
+    followIri: undo.objectId.href,
+    activity: ref,
+  });
 }
 
-export async function onFollowAnswer(ctx: Ctx, answer: Accept | Reject, accepted: boolean): Promise<void> {
+export async function onFollowAnswer(ctx: Ctx, answer: Accept | Reject, accepted: boolean, ref: InboxActivityRef): Promise<void> {
   if (!answer.actorId || !answer.objectId) return;
   const origin = new URL(ctx.origin);
   let slug = slugFromFollowUrl(origin, answer.objectId);
@@ -121,7 +180,7 @@ export async function onFollowAnswer(ctx: Ctx, answer: Accept | Reject, accepted
     }
   }
   if (!slug) return;
-  const matched = await receiveFollowAnswer(ctx.data, { podSlug: slug, actorIri: answer.actorId.href, followIri, accepted });
+  const matched = await receiveFollowAnswer(ctx.data, { podSlug: slug, actorIri: answer.actorId.href, followIri, accepted, activity: ref });
   // A pod we now follow may have published its charter long ago: fetch the current one.
   if (matched && accepted) await syncPinnedCharter(ctx, slug, answer.actorId);
 }
