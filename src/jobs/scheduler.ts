@@ -3,6 +3,7 @@
  * process stopped between commit and send) and sweep expired key-value entries.
  */
 import type { AppContext } from "../wiring.ts";
+import { sweepInboxActivities } from "../services/inbox.ts";
 
 export interface Scheduler {
   stop(): Promise<void>;
@@ -29,6 +30,7 @@ export function startScheduler(ctx: AppContext): Scheduler {
   const timers = [
     every(ctx.config.queue.pollSeconds * 1000, "outbox-flush", () => ctx.outbox.flush()),
     every(10 * 60 * 1000, "kv-sweep", () => ctx.kv.sweepExpired()),
+    every(60 * 60 * 1000, "inbox-sweep", () => sweepInboxActivities(ctx.deps)),
   ];
   return {
     async stop() {
