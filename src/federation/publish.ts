@@ -38,6 +38,7 @@ import {
   insertOutboxEvent,
   markOutboxEventSent,
   recordOutboxFailure,
+  renewOutboxClaim,
   summarizeOutbox,
   type OutboxEventRow,
 } from "../db/repos/outbox.ts";
@@ -255,8 +256,27 @@ export class FederationOutbox implements Outbox {
       const rows = await claimDueOutboxEvents(deps.db, { now, limit: BATCH, leaseSeconds: deps.config.queue.leaseSeconds, claimer });
       if (rows.length === 0) return report;
       if (deps.config.testFaults.includes("kill-after-outbox-claim")) process.kill(process.pid, "SIGKILL");
-      // One claim holds events of distinct keys only, so they may leave in any order.
-      for (const row of rows) report[await this.#publish(ctx, deps, row, claimer)]++;
+      const leaseSeconds = deps.config.queue.leaseSeconds;
+      // Keep the claim alive while the batch runs (renewed every third of the lease).
+      const heartbeat = setInterval(() => {
+        renewOutboxClaim(deps.db, claimer, leaseSeconds).catch((error: unknown) =>
+          deps.log.warn("Could not renew the outbox claim", { error: describe(error) }),
+        );
+      }, (leaseSeconds * 1000) / 3);
+      heartbeat.unref();
+      try {
+        // One claim holds events of distinct keys only, so they may leave in any order.
+        for (const row of rows) {
+          // Still ours? (A process stalled past its lease must not hand over what another took.)
+          if ((await renewOutboxClaim(deps.db, claimer, leaseSeconds, row.id)).length === 0) {
+            deps.log.warn("Lost the claim on an outbound event before handing it over; another process has it", { id: row.id });
+            continue;
+          }
+          report[await this.#publish(ctx, deps, row, claimer)]++;
+        }
+      } finally {
+        clearInterval(heartbeat);
+      }
     }
   }
 

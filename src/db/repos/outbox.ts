@@ -89,6 +89,21 @@ export async function claimDueOutboxEvents(db: Kysely<Database>, o: ClaimOptions
   return rows.sort((a, b) => Number(a.id) - Number(b.id));
 }
 
+/**
+ * Extends the lease of the claim's unsent events (all of them, or one). Returns the ids
+ * still held: an event missing from it was taken over after the lease ran out.
+ */
+export async function renewOutboxClaim(db: Kysely<Database>, claimer: string, leaseSeconds: number, id?: string): Promise<string[]> {
+  let query = db
+    .updateTable("outbox_events")
+    .set({ lease_until: sql<Date>`now() + ${leaseSeconds}::float8 * interval '1 second'` })
+    .where("leased_by", "=", claimer)
+    .where("sent_at", "is", null)
+    .where("lease_until", ">", sql<Date>`now()`);
+  if (id !== undefined) query = query.where("id", "=", id);
+  return (await query.returning("id").execute()).map((r) => r.id);
+}
+
 /** The claim handed the event over: it is sent. False if the claim had lost its lease. */
 export async function markOutboxEventSent(db: Kysely<Database>, id: string, claimer: string, now: Date, note: string | null = null): Promise<boolean> {
   const result = await db
