@@ -96,8 +96,9 @@ export class RouteTable {
         method: spec.method,
         url: spec.url,
         config: { auth: spec.auth },
+        // Before authentication and validation: a cheap walk over the parsed input.
+        preValidation: async (request) => refuseBadText(request),
         handler: async (request, reply) => {
-          refuseBadText(request);
           const params = spec.params ? parseOrThrow(spec.params, request.params) : {};
           const query = spec.query ? parseOrThrow(spec.query, request.query ?? {}) : {};
           const body = spec.body ? parseOrThrow(spec.body, request.body ?? {}) : undefined;
