@@ -50,7 +50,9 @@ function sendMisdirected(request: FastifyRequest, reply: FastifyReply, publicOri
   if (/text\/html/.test(accept) && !/json/.test(accept)) {
     return reply
       .header("content-type", "text/html; charset=utf-8")
-      .send(`<!doctype html><html lang="en"><meta charset="utf-8"><title>Misdirected request</title><h1>Misdirected request</h1><p>${message}</p></html>`);
+      .send(
+        `<!doctype html><html lang="en"><meta charset="utf-8"><title>Misdirected request</title><h1>Misdirected request</h1><p>${message} <a href="${publicOrigin.origin}/">Go to ${publicOrigin.host}</a>.</p></html>`,
+      );
   }
   return reply.send({ error: "MISDIRECTED_REQUEST", message });
 }
