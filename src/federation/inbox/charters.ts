@@ -19,16 +19,16 @@ export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update
   const actorIri = activity.actorId.href;
   const objectId = activity.objectId;
   // Objects live on their author's server.
-  if (objectId.origin !== activity.actorId.origin) throw invalid("FOREIGN_OBJECT", "The object is on another server than its actor");
+  if (objectId.origin !== activity.actorId.origin) throw invalid("FOREIGN_OBJECT", `The object ${objectId.href} is on another server than its actor`);
   const follower = await followingPodFor(ctx.data, actorIri);
   if (!follower) {
-    log.debug("Post from an actor none of our pods follows: not acted on", { id: ref.key, type: ref.type });
+    log.debug("Post from an actor none of our pods follows: not acted on", { id: ref.key, type: ref.type, actor: actorIri });
     return;
   }
   // Skip the fetch when the embedded object is no newer than the copy we hold.
   const embedded = await embeddedNote(activity);
   if (embedded && !embedded.attributionIds.some((id) => id.href === actorIri)) {
-    throw invalid("NOT_AUTHOR", "The Note is attributed to someone other than the actor sending it");
+    throw invalid("NOT_AUTHOR", `The Note ${objectId.href} is attributed to someone other than the actor sending it`);
   }
   const held = await getRemoteCharter(ctx.data, actorIri);
   const announced = embedded?.updated ?? embedded?.published ?? null;
