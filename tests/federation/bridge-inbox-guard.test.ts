@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
+import { startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
 import { AS_CONTEXT, mastodonPostHeaders, postRaw, postSigned, recordedJson, startFakeMastodon, type FakeMastodon } from "../helpers/mastodon.ts";
 
 const SLUG = "linden-yard";
@@ -25,6 +25,11 @@ const contextHits: string[] = [];
 beforeAll(async () => {
   contextServer = createServer((req, res) => {
     contextHits.push(req.url ?? "/");
+    if (req.url !== "/context.jsonld") {
+      res.statusCode = 404;
+      res.end("not here");
+      return;
+    }
     res.setHeader("content-type", "application/ld+json");
     res.end(JSON.stringify({ "@context": { pods: "https://hyphae.example/ns#" } }));
   });
@@ -64,6 +69,15 @@ async function stored(n: TestNode) {
   const count = async (table: "followers" | "remote_actors" | "fedify_queue" | "outbox_events") =>
     Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
   return { followers: await count("followers"), remoteActors: await count("remote_actors"), queued: await count("fedify_queue"), outbox: await count("outbox_events") };
+}
+
+/** Waits until the fake Mastodon received an Accept of this Follow (its processing is over). */
+async function accepted(followId: string): Promise<void> {
+  await waitFor(
+    () => masto.inbox.map(recordedJson).some((a) => a?.type === "Accept" && (a.object === followId || a.object?.id === followId)),
+    20_000,
+    `the Accept of ${followId}`,
+  );
 }
 
 function unsigned(url: string, body: string) {
@@ -124,6 +138,8 @@ describe("signed inbox POSTs: bounded bodies before Fedify's JSON-LD processing"
     const tricky = follow(node, { summary: `${"[".repeat(100)}${",".repeat(20_000)}\\"[{` });
     const r = await postSigned(inboxOf(node), tricky, { signer: alice() });
     expect(r.status).toBe(202);
+    await accepted(tricky.id);
+    await waitFor(async () => (await stored(node)).queued === 0, 20_000, "the queue to drain");
   });
 
   it("malformed JSON (signed) → 400 MALFORMED_JSON", async () => {
@@ -141,11 +157,11 @@ describe("signed inbox POSTs: bounded bodies before Fedify's JSON-LD processing"
     expect(await stored(strict)).toEqual(before);
   });
 
-  it("a @context where nothing answers → 400 INVALID_JSON_LD, not 500", async () => {
+  it("a @context that cannot be loaded (404) → 400 INVALID_JSON_LD, not 500", async () => {
     const before = await stored(node);
-    const nowhere = `http://127.0.0.1:${await freePort()}/context.jsonld`;
-    const r = await postSigned(inboxOf(node), follow(node, { "@context": [AS_CONTEXT, nowhere] }), { signer: alice() });
-    expect(r.status).toBe(400);
+    const missing = contextUrl.replace("/context.jsonld", "/missing.jsonld");
+    const r = await postSigned(inboxOf(node), follow(node, { "@context": [AS_CONTEXT, missing] }), { signer: alice() });
+    expect(r.status, r.text).toBe(400);
     expect(JSON.parse(r.text)).toMatchObject({ error: "INVALID_JSON_LD" });
     expect(await stored(node)).toEqual(before);
   });
@@ -154,11 +170,7 @@ describe("signed inbox POSTs: bounded bodies before Fedify's JSON-LD processing"
     const f = follow(node);
     const r = await postSigned(inboxOf(node), f, { signer: alice() });
     expect(r.status).toBe(202);
-    await waitFor(
-      () => masto.inbox.map(recordedJson).some((a) => a?.type === "Accept" && (a.object === f.id || a.object?.id === f.id)),
-      20_000,
-      "the Accept",
-    );
+    await accepted(f.id);
   });
 });
 
