@@ -7,7 +7,8 @@
  *     activity id and a reason code (never the Note's text) and nothing at error;
  *   - the activity is not retried: no queue row is left for it and no second fetch comes,
  *     even when the same activity is delivered again after Fedify's own mark is gone;
- *   - no charter copy is stored, and a clean revision afterwards is stored normally.
+ *   - no charter copy is stored, and a clean revision afterwards is stored normally;
+ *   - a transient failure (the Note answers 503 once) is retried and then stored.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
@@ -30,6 +31,8 @@ interface RemotePod {
   signer: { keyId: string; privateKey: ReturnType<typeof generateKeyPairSync>["privateKey"] };
   /** Documents served by path (the Notes). */
   documents: Map<string, unknown>;
+  /** Statuses to answer instead, by path, one per request (e.g. a 503 before the document). */
+  failures: Map<string, number[]>;
   requests: Array<Pick<RecordedRequest, "method" | "path" | "body">>;
   close(): Promise<void>;
 }
@@ -39,6 +42,7 @@ async function startRemotePod(): Promise<RemotePod> {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const publicKeyPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   const documents = new Map<string, unknown>();
+  const failures = new Map<string, number[]>();
   const requests: RemotePod["requests"] = [];
   let origin = "";
   const server: Server = createServer((req, res) => {
@@ -69,6 +73,8 @@ async function startRemotePod(): Promise<RemotePod> {
           endpoints: { sharedInbox: `${origin}/inbox` },
         });
       }
+      const failure = failures.get(path)?.shift();
+      if (failure !== undefined) return send(failure, { error: "try later" });
       const doc = documents.get(path);
       return doc === undefined ? send(404) : send(200, doc);
     });
@@ -81,6 +87,7 @@ async function startRemotePod(): Promise<RemotePod> {
     actorUrl,
     signer: { keyId: `${actorUrl}#main-key`, privateKey },
     documents,
+    failures,
     requests,
     close: () =>
       new Promise((resolve) => {
@@ -231,5 +238,22 @@ describe("inbox: an input that can never be stored is refused once and not retri
       throw new Error(`${String(error)}; logs: ${records.filter((r) => r.category[0] === "hyphae").slice(-5).map((r) => `${r.message.join("")} ${JSON.stringify(r.properties)}`).join(" | ")}`);
     });
     expect(await node.deps.db.selectFrom("inbox_activities").select("outcome").where("key", "=", accepted.id).executeTakeFirst()).toEqual({ outcome: "processed" });
+  }, TEST_TIMEOUT);
+
+  it("a transient failure (503 on the first fetch) is retried by the queue, then stored once", async () => {
+    const path = "/pods/willow/charter-4";
+    const note = charterNote(`${remote.origin}${path}`, 4, "Willow charter, fourth");
+    remote.documents.set(path, note);
+    remote.failures.set(path, [503]);
+    const activity = create(note);
+    expect((await postSigned(podInbox, activity, { signer: remote.signer })).status).toBe(202);
+    await waitFor(
+      async () => (await node.deps.db.selectFrom("remote_charters").select("revision").executeTakeFirst())?.revision === 4,
+      WAIT,
+      "the charter after a retry",
+    );
+    expect(fetchesOf(path)).toBe(2);
+    expect(await node.deps.db.selectFrom("inbox_activities").select("outcome").where("key", "=", activity.id).executeTakeFirst()).toEqual({ outcome: "processed" });
+    await waitFor(async () => (await queuedFor(activity.id)) === 0, WAIT, "the queue to let go of the activity");
   }, TEST_TIMEOUT);
 });

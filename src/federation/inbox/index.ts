@@ -68,7 +68,8 @@ const AS = "https://www.w3.org/ns/activitystreams#";
 async function activityRef(activity: Activity): Promise<InboxActivityRef> {
   const actorIri = activity.actorId!.href;
   const id = activity.id?.href ?? null;
-  return inboxActivityRef({ id, actorIri, type: typeName(activity), body: id ? null : await activity.toJsonLd() });
+  // The body (the JSON as received, kept by Fedify) is only digested when the id is not usable.
+  return inboxActivityRef({ id, actorIri, type: typeName(activity), body: await activity.toJsonLd() });
 }
 
 /**
