@@ -319,6 +319,47 @@ outboxCmd
     );
   });
 
+type QueueStatsOut = { queued: number; ready: number; delayed: number; leased: number; dead: number; oldestPendingSeconds: number };
+type QueueItemOut = { id: string; type: string | null; activityType: string | null; activityId: string | null; inboxOrigin: string | null; attempts: number; lastError: string | null; createdAt: string };
+const queueItemLine = (m: QueueItemOut, head: string) =>
+  `${m.id.padStart(6)}  ${head}  ${m.type ?? "?"} ${m.activityType ?? ""}${m.inboxOrigin ? ` → ${m.inboxOrigin}` : ""}  attempts ${m.attempts}${m.activityId ? `\n        ${m.activityId}` : ""}${m.lastError ? `\n        last error: ${m.lastError}` : ""}`;
+program
+  .command("status")
+  .description("the node's queue: waiting, running, dead letters and the oldest waiting age")
+  .action(async () =>
+    print(await op("status", {}), (s: { database: string; role: string; queue: QueueStatsOut }) =>
+      [
+        `Database: ${s.database}, role ${s.role}`,
+        `Queue: ${s.queue.ready} ready, ${s.queue.delayed} delayed, ${s.queue.leased} running (leased), ${s.queue.dead} dead letters`,
+        `Oldest waiting item: ${s.queue.oldestPendingSeconds} s${s.queue.dead ? "\nSee the dead letters with: npx hyphae queue list --dead" : ""}`,
+      ].join("\n"),
+    ),
+  );
+const queueCmd = program.command("queue").description("the federation queue (deliveries and received activities)");
+queueCmd
+  .command("list")
+  .description("list waiting and running messages, or the dead letters (never their content)")
+  .option("--dead", "list dead letters: messages given up on after QUEUE_MAX_ATTEMPTS")
+  .option("--limit <n>", "at most this many", (v) => Number(v), 50)
+  .action(async (o: { dead?: boolean; limit: number }) =>
+    print(await op("queue.list", { dead: Boolean(o.dead), limit: o.limit }), (ms: Array<QueueItemOut & { state?: string; deadAt?: string }>) =>
+      ms.length
+        ? ms.map((m) => queueItemLine(m, m.deadAt ? `dead ${m.deadAt}` : (m.state ?? "").padEnd(7))).join("\n")
+        : o.dead
+          ? "No dead letters."
+          : "The queue is empty.",
+    ),
+  );
+queueCmd
+  .command("retry [id]")
+  .description("put a dead letter (or --all) back into the queue")
+  .option("--all", "every dead letter")
+  .action(async (id: string | undefined, o: { all?: boolean }) =>
+    print(await op("queue.retry", { ...(id !== undefined && { id }), ...(o.all && { all: true }) }), (r: { retried: Array<{ deadId: string; queueId: string }> }) =>
+      r.retried.length ? `Queued again: ${r.retried.map((x) => `${x.deadId} (now ${x.queueId})`).join(", ")}.` : "No dead letters to retry.",
+    ),
+  );
+
 program
   .command("db")
   .description("database tools")

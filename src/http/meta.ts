@@ -13,7 +13,13 @@ import type { ServiceDeps } from "../services/ports.ts";
 export interface HealthSources {
   deps: ServiceDeps;
   databaseKind: string;
-  queueDepth(): Promise<{ queued: number; ready?: number; delayed?: number }>;
+  /**
+   * The federation queue: `queued` (= ready + delayed) leaves out leased rows, as before;
+   * `leased` counts claimed, unfinished messages (running, or their worker died and the
+   * lease has not run out), `dead` the dead letters, and `oldestPendingSeconds` how long
+   * the oldest due message (leased or not) has waited, so a stuck delivery shows.
+   */
+  queueDepth(): Promise<{ queued: number; ready?: number; delayed?: number; leased?: number; dead?: number; oldestPendingSeconds?: number }>;
   outboxPending(): Promise<number>;
 }
 

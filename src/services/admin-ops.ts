@@ -10,6 +10,7 @@ import * as charters from "./charters.ts";
 import * as follows from "./follows.ts";
 import * as outbox from "./outbox.ts";
 import * as pods from "./pods.ts";
+import * as queue from "./queue.ts";
 import * as tokens from "./tokens.ts";
 import { podView } from "./views.ts";
 import type { ServiceDeps } from "./ports.ts";
@@ -112,6 +113,15 @@ const OPS = {
   "outbox.retry": {
     args: z.union([z.object({ id: z.string().min(1) }), z.object({ all: z.literal(true) })]),
     run: (deps: ServiceDeps, a: { id: string } | { all: true }) => outbox.retryOutboxEvents(deps, a),
+  },
+  status: { args: z.object({}), run: (deps: ServiceDeps) => queue.nodeStatus(deps) },
+  "queue.list": {
+    args: z.object({ dead: z.boolean().default(false), limit: z.number().int().min(1).max(1000).default(50) }),
+    run: (deps: ServiceDeps, a: { dead: boolean; limit: number }) => (a.dead ? queue.listDeadLetters(deps, a.limit) : queue.listQueue(deps, a.limit)),
+  },
+  "queue.retry": {
+    args: z.object({ id: z.string().optional(), all: z.boolean().optional() }),
+    run: (deps: ServiceDeps, a: { id?: string; all?: boolean }) => queue.retryDeadLetters(deps, a),
   },
 } as const;
 

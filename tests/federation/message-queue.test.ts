@@ -101,24 +101,25 @@ describe("KyselyMessageQueue", () => {
     ]);
   });
 
-  it("reports depth without in-flight messages", async () => {
+  it("reports depth without in-flight messages, and leased rows separately", async () => {
     const q = queue(testDb.handle);
-    expect(await q.getDepth()).toEqual({ queued: 0, ready: 0, delayed: 0 });
+    expect(await q.getDepth()).toEqual({ queued: 0, ready: 0, delayed: 0, leased: 0, dead: 0, oldestPendingSeconds: 0 });
     await q.enqueueMany(["r1", "r2"]);
     await q.enqueue("d1", { delay: duration({ hours: 1 }) });
     // Leased by a live worker: not counted. Lease expired: waiting again, counted as ready.
     await sql`insert into fedify_queue (message, lease_until, leased_by, attempts)
               values ('"live"', now() + interval '1 hour', 'w', 1),
                      ('"expired"', now() - interval '1 second', 'w', 1)`.execute(testDb.handle.db);
-    expect(await q.getDepth()).toEqual({ queued: 4, ready: 3, delayed: 1 });
+    expect(await q.getDepth()).toMatchObject({ queued: 4, ready: 3, delayed: 1, leased: 1, dead: 0 });
   });
 
   it("delivers a message whose worker died once its lease expires", { timeout: 60_000 }, async () => {
     // A row as a dead worker leaves it: leased, never finished.
     await sql`insert into fedify_queue (message, lease_until, leased_by, attempts)
               values ('"orphan"', now() + interval '2 seconds', 'dead-worker', 1)`.execute(testDb.handle.db);
-    const q = queue(await otherHandle(), { pollSeconds: 0.5 });
-    expect(await q.getDepth()).toEqual({ queued: 0, ready: 0, delayed: 0 });
+    // Not exclusive: this test is about expiry, not about the embedded database's restart reclaim.
+    const q = queue(await otherHandle(), { pollSeconds: 0.5, exclusiveDatabase: false });
+    expect(await q.getDepth()).toMatchObject({ queued: 0, ready: 0, delayed: 0, leased: 1 });
     const handled: unknown[] = [];
     const controller = new AbortController();
     const listening = q.listen((m) => void handled.push(m), { signal: controller.signal });
@@ -146,13 +147,13 @@ describe("KyselyMessageQueue", () => {
     await a.enqueue("fragile");
     await waitFor(() => startedA === 1, 20_000, "worker A to start");
     // Simulate the crash: A's heartbeats and shutdown release can no longer reach its row.
-    await sql`update fedify_queue set leased_by = 'crashed', attempts = attempts + 100`.execute(testDb.handle.db);
+    await sql`update fedify_queue set leased_by = 'crashed', attempts = attempts + 1`.execute(testDb.handle.db);
     stopA.abort();
     await listeningA;
     const [row] = await queueRows();
     expect(row?.lease_until).not.toBeNull();
 
-    const b = queue(await otherHandle(), { pollSeconds: 0.5, leaseSeconds: 2 });
+    const b = queue(await otherHandle(), { pollSeconds: 0.5, leaseSeconds: 2, exclusiveDatabase: false });
     const handledB: unknown[] = [];
     const stopB = new AbortController();
     const listeningB = b.listen((m) => void handledB.push(m), { signal: stopB.signal });

@@ -19,19 +19,44 @@
  *   locks, so it works on PGlite's single connection too.
  * - Fencing: every claim increments `attempts`; delete/renew/release statements match
  *   on (id, attempts), so a worker whose lease was taken over cannot touch the row.
- * - Retries: `nativeRetrial = false`, Fedify re-enqueues failed work itself. A handler
- *   that still throws (or exceeds `handlerTimeoutSeconds`) gets its row released with
- *   a short backoff.
+ * - Timeouts: a handler still running after `handlerTimeoutSeconds` is given up on: the
+ *   AbortSignal of its run (`currentQueueSignal()`) aborts, and from then on every
+ *   database statement its code starts is refused (src/db/run-fence.ts), so it commits
+ *   nothing more. Its message stays leased to this worker (the heartbeat goes on) until
+ *   the handler really settles or `handlerHardCapSeconds` pass; only then is it released
+ *   for a retry. So no other worker runs the message while the timed-out handler can
+ *   still write, and its slot is free for other messages meanwhile.
+ * - Retries and dead letters: `nativeRetrial = false`, Fedify re-enqueues failed work
+ *   itself. A handler that still throws or times out gets its row released with a short
+ *   backoff and its error kept in `last_error`. A claim beyond `maxAttempts` (a claim
+ *   after a crash counts too) moves the row to `fedify_queue_dead` instead, in one
+ *   fenced statement; `hyphae queue retry` moves it back.
+ * - Restart: on the embedded database this process is the only one on the data
+ *   directory, so the first listen() releases every lease a previous run left behind.
+ *   On PostgreSQL other live workers may hold leases; those run out by themselves.
  * - Shutdown: after the signal aborts no more rows are claimed; running handlers get
- *   `shutdownGraceSeconds` to finish, the leases of the others are released so another
- *   worker picks them up at once, then `listen()` resolves.
+ *   `shutdownGraceSeconds` to finish; the others are aborted (fenced) and their leases
+ *   released so another worker picks them up at once, then `listen()` resolves.
  */
 import { randomUUID } from "node:crypto";
 import type { MessageQueue, MessageQueueDepth, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { sql } from "kysely";
 import type { DatabaseHandle } from "../../db/connect.ts";
+import { QUEUE_CHANNEL, queueStats, type QueueStats } from "../../db/repos/queue.ts";
+import { currentRunSignal, runFenced, runUnfenced } from "../../db/run-fence.ts";
 import { durationToMilliseconds } from "./duration.ts";
+
+export { QueueRunAbortedError } from "../../db/run-fence.ts";
+export type { QueueStats } from "../../db/repos/queue.ts";
+
+/**
+ * The AbortSignal of the queue message the caller's handler is running, if any. It aborts
+ * when the handler passes its timeout or its message is handed to another worker; from
+ * then on the database refuses the handler's statements (QUEUE_RUN_ABORTED), so long
+ * work can check it to stop early.
+ */
+export const currentQueueSignal: () => AbortSignal | undefined = currentRunSignal;
 
 export interface QueueLog {
   warn(message: string, properties?: Record<string, unknown>): void;
@@ -47,8 +72,20 @@ export interface KyselyMessageQueueOptions {
   readonly concurrency: number;
   /** Recorded in `leased_by`; random by default. */
   readonly workerId?: string;
-  /** A handler running longer is given up on and its message released for retry. Default 60. */
+  /** A handler running longer is given up on (aborted and fenced) and its message retried. Default 60. */
   readonly handlerTimeoutSeconds?: number;
+  /**
+   * How long a timed-out handler may keep its message leased while it winds down, counted
+   * from its start. Default five times the timeout.
+   */
+  readonly handlerHardCapSeconds?: number;
+  /** Claims per message before it becomes a dead letter. Default 25. */
+  readonly maxAttempts?: number;
+  /**
+   * This process is the only one using the database (embedded PGlite): the first listen()
+   * releases leases left by a previous run at once. Default: true on PGlite.
+   */
+  readonly exclusiveDatabase?: boolean;
   /** After the listen signal aborts, how long running handlers may still finish. Default 10. */
   readonly shutdownGraceSeconds?: number;
   /** NOTIFY channel. Default `hyphae_queue`. */
@@ -56,18 +93,26 @@ export interface KyselyMessageQueueOptions {
   readonly log?: QueueLog;
 }
 
-export const DEFAULT_QUEUE_CHANNEL = "hyphae_queue";
+export const DEFAULT_QUEUE_CHANNEL = QUEUE_CHANNEL;
+export const DEFAULT_MAX_ATTEMPTS = 25;
 
 /** Rows per INSERT in enqueueMany (keeps well under PostgreSQL's parameter limit). */
 const INSERT_CHUNK = 1000;
 /** Longest single setTimeout we arm for a delayed message; the timer re-arms after. */
 const MAX_TIMER_MS = 60 * 60 * 1000;
 
+/** Longest `last_error` kept (error messages can quote a remote server's answer). */
+const MAX_ERROR_CHARS = 1000;
+
 interface ClaimedRow {
   id: string;
   message: unknown;
   attempts: number;
+  last_error: string | null;
 }
+
+/** The reclaim of leases left by a previous run, once per embedded database handle. */
+const reclaims = new WeakMap<DatabaseHandle, Promise<void>>();
 
 export class KyselyMessageQueue implements MessageQueue {
   readonly nativeRetrial = false;
@@ -82,13 +127,22 @@ export class KyselyMessageQueue implements MessageQueue {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
       throw new RangeError("concurrency must be a positive integer");
     }
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError("maxAttempts must be a positive integer");
+    const timeoutSeconds = options.handlerTimeoutSeconds ?? 60;
+    const hardCapSeconds = options.handlerHardCapSeconds ?? timeoutSeconds * 5;
+    if (!(timeoutSeconds > 0)) throw new RangeError("handlerTimeoutSeconds must be positive");
+    if (!(hardCapSeconds >= timeoutSeconds)) throw new RangeError("handlerHardCapSeconds must be at least handlerTimeoutSeconds");
     this.#handle = handle;
     this.workerId = options.workerId ?? `worker-${randomUUID()}`;
     this.#settings = {
       leaseSeconds: options.leaseSeconds,
       pollMs: options.pollSeconds * 1000,
       concurrency: options.concurrency,
-      handlerTimeoutMs: (options.handlerTimeoutSeconds ?? 60) * 1000,
+      handlerTimeoutMs: timeoutSeconds * 1000,
+      hardCapMs: hardCapSeconds * 1000,
+      maxAttempts,
+      exclusive: options.exclusiveDatabase ?? handle.kind === "pglite",
       graceMs: (options.shutdownGraceSeconds ?? 10) * 1000,
       channel: options.channel ?? DEFAULT_QUEUE_CHANNEL,
       workerId: this.workerId,
@@ -139,16 +193,12 @@ export class KyselyMessageQueue implements MessageQueue {
     await loop.run(options?.signal);
   }
 
-  /** Messages waiting in the table, not counting those leased by a live worker. */
-  async getDepth(): Promise<MessageQueueDepth> {
-    const { rows } = await sql<{ queued: string; ready: string; delayed: string }>`
-      select count(*) as queued,
-             count(*) filter (where available_at <= now()) as ready,
-             count(*) filter (where available_at > now()) as delayed
-        from fedify_queue
-       where lease_until is null or lease_until < now()`.execute(this.#handle.db);
-    const row = rows[0];
-    return { queued: Number(row?.queued ?? 0), ready: Number(row?.ready ?? 0), delayed: Number(row?.delayed ?? 0) };
+  /**
+   * Fedify's depth (queued = ready + delayed, not counting leased rows) plus what an
+   * operator needs to see a stuck queue: leased rows, dead letters, the oldest due age.
+   */
+  async getDepth(): Promise<MessageQueueDepth & QueueStats> {
+    return queueStats(this.#handle.db);
   }
 }
 
@@ -157,6 +207,9 @@ interface WorkerSettings {
   readonly pollMs: number;
   readonly concurrency: number;
   readonly handlerTimeoutMs: number;
+  readonly hardCapMs: number;
+  readonly maxAttempts: number;
+  readonly exclusive: boolean;
   readonly graceMs: number;
   readonly channel: string;
   readonly workerId: string;
@@ -167,7 +220,13 @@ interface Job {
   readonly id: string;
   /** Fencing token: the row's `attempts` after our claim. */
   readonly attempts: number;
-  /** The handler has returned, thrown or timed out. */
+  /** Aborts the handler's run: its database statements are refused from then on. */
+  readonly controller: AbortController;
+  /** performance.now() until which our lease surely holds (claim or last renewal sent + lease). */
+  leaseValidUntil: number;
+  /** Past its timeout: no longer counts against concurrency, still holds its lease. */
+  timedOut: boolean;
+  /** The handler has settled, or was given up on at the hard cap. */
   handlerDone: boolean;
   /** Shutdown released the lease while the handler was still running. */
   abandoned: boolean;
@@ -182,11 +241,31 @@ class HandlerTimeoutError extends Error {
   }
 }
 
+class LeaseLostError extends Error {
+  constructor() {
+    super("The queue lease of this message could not be renewed in time; another worker may run it");
+    this.name = "LeaseLostError";
+  }
+}
+
+class ShutdownError extends Error {
+  constructor() {
+    super("The worker shut down while this handler was running; its message went to another worker");
+    this.name = "ShutdownError";
+  }
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
+}
+
 /** One `listen()` call: its wake-up sources, in-flight handlers and shutdown. */
 class ListenLoop {
   readonly #handle: DatabaseHandle;
   readonly #s: WorkerSettings;
   readonly #handler: (message: any) => Promise<void> | void;
+  /** Every claim this loop holds: running handlers and timed-out ones winding down. */
   readonly #jobs = new Map<string, Job>();
   #stopping = false;
   /** The running claim round, if any; rounds never overlap. */
@@ -206,7 +285,13 @@ class ListenLoop {
     this.#handler = handler;
   }
 
-  async run(signal: AbortSignal | undefined): Promise<void> {
+  run(signal: AbortSignal | undefined): Promise<void> {
+    // The loop's own statements never belong to a handler's fenced run, even when
+    // listen() is called from inside one.
+    return runUnfenced(() => this.#run(signal));
+  }
+
+  async #run(signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return;
     const aborted = new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }));
     const pollTimer = setInterval(() => {
@@ -215,6 +300,7 @@ class ListenLoop {
     }, this.#s.pollMs);
     const heartbeat = setInterval(() => void this.#renewLeases(), (this.#s.leaseSeconds * 1000) / 3);
     try {
+      await this.#reclaimPreviousRun();
       await this.#subscribe();
       this.#wake(true);
       await aborted;
@@ -229,11 +315,45 @@ class ListenLoop {
     }
   }
 
+  /**
+   * On a database only this process uses, a lease present before our first claim was left
+   * by a previous run that stopped (crash, kill -9): release it now rather than waiting
+   * for it to run out. Once per handle; every listen() on it waits for it before claiming.
+   */
+  async #reclaimPreviousRun(): Promise<void> {
+    if (!this.#s.exclusive) return;
+    let reclaim = reclaims.get(this.#handle);
+    if (!reclaim) {
+      reclaim = (async () => {
+        try {
+          const { rows } = await sql<{ id: string }>`
+            update fedify_queue
+               set lease_until = null, leased_by = null,
+                   last_error = 'the previous run (' || coalesce(leased_by, '?') || ') stopped while handling it'
+             where lease_until is not null
+            returning id`.execute(this.#handle.db);
+          if (rows.length > 0) {
+            this.#s.log.warn("Released queue messages left leased by the previous run; they run again now", {
+              messageIds: rows.map((r) => String(r.id)),
+            });
+          }
+        } catch (error) {
+          this.#s.log.warn("Could not release the previous run's queue leases; they will run once their leases expire", { error });
+        }
+      })();
+      reclaims.set(this.#handle, reclaim);
+    }
+    await reclaim;
+  }
+
   async #subscribe(): Promise<void> {
     if (this.#stopping) return;
     this.#subscribing = true;
     try {
-      const unlisten = await this.#handle.listen(this.#s.channel, (payload) => this.#onNotify(payload));
+      const unlisten = await this.#handle.listen(this.#s.channel, (payload) => this.#onNotify(payload), {
+        // Notifications sent while the listener was reconnecting were lost: look now.
+        onReconnect: () => this.#wake(true),
+      });
       if (this.#stopping) await unlisten();
       else this.#unlisten = unlisten;
     } catch (error) {
@@ -262,6 +382,13 @@ class ListenLoop {
     });
   }
 
+  /** Handlers counting against `concurrency` (timed-out ones wind down outside it). */
+  #active(): number {
+    let n = 0;
+    for (const job of this.#jobs.values()) if (!job.timedOut) n++;
+    return n;
+  }
+
   async #pump(): Promise<void> {
     do {
       this.#pumpAgain = false;
@@ -269,14 +396,18 @@ class ListenLoop {
       this.#lookAhead = false;
       try {
         let drained = false;
-        while (!this.#stopping && this.#jobs.size < this.#s.concurrency) {
-          const want = this.#s.concurrency - this.#jobs.size;
+        while (!this.#stopping && this.#active() < this.#s.concurrency) {
+          const want = this.#s.concurrency - this.#active();
+          const claimedAt = performance.now();
           const rows = await this.#claim(want);
           if (this.#stopping) {
             await this.#release(rows.map((r) => ({ id: r.id, attempts: r.attempts })));
             return;
           }
-          for (const row of rows) this.#start(row);
+          for (const row of rows) {
+            if (row.attempts > this.#s.maxAttempts) await this.#deadLetter(row.id, row.attempts, row.last_error ?? "claimed too often");
+            else this.#start(row, claimedAt);
+          }
           if (rows.length < want) {
             drained = true;
             break;
@@ -297,20 +428,20 @@ class ListenLoop {
 
   /**
    * Leases up to `limit` due rows to this worker. Due = available, not leased (or
-   * lease expired), not running here already, and — for a keyed row — no older row
+   * lease expired), not held here already, and — for a keyed row — no older row
    * with the same key left. SKIP LOCKED lets concurrent claimers pass each other; a
    * claimer that meets a row just leased by another re-checks it against the new
-   * lease and leaves it.
+   * lease and leaves it. Taking over an expired lease records why in `last_error`.
    */
   async #claim(limit: number): Promise<ClaimedRow[]> {
-    const running = `[${[...this.#jobs.keys()].join(",")}]`;
+    const held = `[${[...this.#jobs.keys()].join(",")}]`;
     const { rows } = await sql<ClaimedRow>`
       with candidates as materialized (
         select c.id
           from fedify_queue c
          where c.available_at <= now()
            and (c.lease_until is null or c.lease_until < now())
-           and c.id not in (select value::bigint from jsonb_array_elements_text(${running}::jsonb))
+           and c.id not in (select value::bigint from jsonb_array_elements_text(${held}::jsonb))
            and (c.ordering_key is null or not exists (
                  select 1 from fedify_queue older
                   where older.ordering_key = c.ordering_key and older.id < c.id))
@@ -321,11 +452,41 @@ class ListenLoop {
       update fedify_queue q
          set lease_until = now() + ${this.#s.leaseSeconds}::float8 * interval '1 second',
              leased_by = ${this.#s.workerId},
-             attempts = q.attempts + 1
+             attempts = q.attempts + 1,
+             last_error = case when q.lease_until is not null
+                               then 'the lease of ' || coalesce(q.leased_by, '?') || ' ran out before it finished (its worker stopped or stalled)'
+                               else q.last_error end
         from candidates
        where q.id = candidates.id
-      returning q.id, q.message, q.attempts`.execute(this.#handle.db);
+      returning q.id, q.message, q.attempts, q.last_error`.execute(this.#handle.db);
     return rows;
+  }
+
+  /**
+   * Moves a message we hold to the dead letters, fenced on (id, attempts): one statement,
+   * so it is either still queued or dead, never both or neither.
+   */
+  async #deadLetter(id: string, attempts: number, lastError: string): Promise<void> {
+    try {
+      const { rows } = await sql<{ id: string }>`
+        with moved as (
+          delete from fedify_queue where id = ${id} and attempts = ${attempts}
+          returning id, message, ordering_key, attempts, created_at
+        )
+        insert into fedify_queue_dead (id, message, ordering_key, attempts, last_error, created_at)
+        select id, message, ordering_key, attempts, ${lastError}, created_at from moved
+        returning id`.execute(this.#handle.db);
+      if (rows.length > 0) {
+        this.#s.log.error("Queue message given up on after too many attempts; it is now a dead letter (hyphae queue list --dead)", {
+          messageId: id,
+          attempts,
+          lastError,
+        });
+      }
+    } catch (error) {
+      // It stays leased; the next claim after the lease runs out tries again.
+      this.#s.log.warn("Could not move a queue message to the dead letters; will try again after its lease", { error, messageId: id });
+    }
   }
 
   /** Arms the due timer for the earliest delayed row in the table, if any. */
@@ -358,8 +519,17 @@ class ListenLoop {
     this.#dueAt = Infinity;
   }
 
-  #start(row: ClaimedRow): void {
-    const job: Job = { id: row.id, attempts: row.attempts, handlerDone: false, abandoned: false, settled: Promise.resolve() };
+  #start(row: ClaimedRow, claimedAt: number): void {
+    const job: Job = {
+      id: row.id,
+      attempts: row.attempts,
+      controller: new AbortController(),
+      leaseValidUntil: claimedAt + this.#s.leaseSeconds * 1000,
+      timedOut: false,
+      handlerDone: false,
+      abandoned: false,
+      settled: Promise.resolve(),
+    };
     this.#jobs.set(job.id, job);
     job.settled = this.#runJob(job, row.message).finally(() => {
       if (this.#jobs.get(job.id) === job) this.#jobs.delete(job.id);
@@ -369,26 +539,46 @@ class ListenLoop {
   }
 
   async #runJob(job: Job, message: unknown): Promise<void> {
+    const startedAt = performance.now();
+    // The handler runs fenced: once job.controller aborts, its statements are refused.
+    const outcome: Promise<{ error: unknown } | null> = runFenced(job.controller.signal, async () => this.#handler(message)).then(
+      () => null,
+      (error: unknown) => ({ error: error ?? new Error("Queue handler threw a nullish value") }),
+    );
     let failure: unknown = null;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HandlerTimeoutError(this.#s.handlerTimeoutMs)), this.#s.handlerTimeoutMs);
-        // A handler abandoned at shutdown must not keep the process alive through this timer.
-        timer.unref();
+    const first = await settleWithin(outcome, this.#s.handlerTimeoutMs);
+    if (first === TIMED_OUT) {
+      failure = new HandlerTimeoutError(this.#s.handlerTimeoutMs);
+      job.timedOut = true;
+      job.controller.abort(failure);
+      this.#s.log.warn("Queue handler passed its timeout; its database writes are refused from now on and its message stays leased until it stops", {
+        messageId: job.id,
+        attempts: job.attempts,
+        timeoutMs: this.#s.handlerTimeoutMs,
       });
-      await Promise.race([(async () => this.#handler(message))(), timeout]);
-    } catch (error) {
-      failure = error ?? new Error("Queue handler threw a nullish value");
-    } finally {
-      clearTimeout(timer);
-      job.handlerDone = true;
+      // Its slot is free for other messages.
+      this.#wake(false);
+      const late = await settleWithin(outcome, Math.max(0, this.#s.hardCapMs - (performance.now() - startedAt)));
+      if (late === TIMED_OUT) {
+        this.#s.log.error("Queue handler still running at its hard cap; releasing its message for a retry (the handler can no longer write to the database)", {
+          messageId: job.id,
+          hardCapMs: this.#s.hardCapMs,
+        });
+      }
+    } else if (first !== null) {
+      failure = first.error;
     }
+    job.handlerDone = true;
     // Shutdown already handed the row to other workers.
     if (job.abandoned) return;
     try {
+      if (failure === null && job.controller.signal.aborted) failure = job.controller.signal.reason;
       if (failure === null) {
         await sql`delete from fedify_queue where id = ${job.id} and attempts = ${job.attempts}`.execute(this.#handle.db);
+        return;
+      }
+      if (job.attempts >= this.#s.maxAttempts) {
+        await this.#deadLetter(job.id, job.attempts, errorText(failure));
         return;
       }
       // Unusual: Fedify catches handler errors and re-enqueues on its own.
@@ -401,7 +591,7 @@ class ListenLoop {
       });
       await sql`
         update fedify_queue
-           set lease_until = null, leased_by = null,
+           set lease_until = null, leased_by = null, last_error = ${errorText(failure)},
                available_at = now() + ${backoffSeconds}::float8 * interval '1 second'
          where id = ${job.id} and attempts = ${job.attempts}`.execute(this.#handle.db);
       this.#armDueTimer(backoffSeconds * 1000 + 10);
@@ -414,11 +604,17 @@ class ListenLoop {
     }
   }
 
-  /** Extends the leases of running handlers (heartbeat). */
+  /**
+   * Extends the leases of handlers still running (heartbeat). A handler whose lease
+   * we lost, or could not renew before it ran out, is aborted: another worker may run
+   * its message now, so its database writes must stop.
+   */
   async #renewLeases(): Promise<void> {
     const jobs = [...this.#jobs.values()].filter((j) => !j.handlerDone && !j.abandoned);
+    for (const job of jobs) if (performance.now() > job.leaseValidUntil) this.#loseLease(job);
     if (jobs.length === 0 || this.#renewing) return;
     this.#renewing = true;
+    const sentAt = performance.now();
     try {
       const { rows } = await sql<{ id: string }>`
         update fedify_queue q
@@ -426,18 +622,27 @@ class ListenLoop {
           from jsonb_to_recordset(${fenceJson(jobs)}::jsonb) as mine(id bigint, attempts integer)
          where q.id = mine.id and q.attempts = mine.attempts
         returning q.id`.execute(this.#handle.db);
-      if (rows.length < jobs.length) {
-        const renewed = new Set(rows.map((r) => String(r.id)));
-        const lost = jobs.filter((j) => !renewed.has(j.id) && !j.handlerDone).map((j) => j.id);
-        if (lost.length > 0) {
-          this.#s.log.warn("Lost the lease of running queue messages; another worker may run them again", { messageIds: lost });
+      const renewed = new Set(rows.map((r) => String(r.id)));
+      const lost: string[] = [];
+      for (const job of jobs) {
+        if (renewed.has(job.id)) job.leaseValidUntil = sentAt + this.#s.leaseSeconds * 1000;
+        else if (!job.handlerDone) {
+          lost.push(job.id);
+          this.#loseLease(job);
         }
+      }
+      if (lost.length > 0) {
+        this.#s.log.warn("Lost the lease of running queue messages; another worker may run them again", { messageIds: lost });
       }
     } catch (error) {
       this.#s.log.warn("Could not renew queue leases", { error });
     } finally {
       this.#renewing = false;
     }
+  }
+
+  #loseLease(job: Job): void {
+    if (!job.controller.signal.aborted) job.controller.abort(new LeaseLostError());
   }
 
   /** Clears the leases of the given claims so any worker can take them at once. */
@@ -477,6 +682,8 @@ class ListenLoop {
     }
     for (const job of unfinished) {
       job.abandoned = true;
+      // Fence first: once released, another worker may run the message.
+      if (!job.controller.signal.aborted) job.controller.abort(new ShutdownError());
       this.#jobs.delete(job.id);
     }
     this.#s.log.warn("Queue handlers still running at shutdown; releasing their messages to other workers", {
@@ -488,6 +695,22 @@ class ListenLoop {
       this.#s.log.warn("Could not release queue leases at shutdown; they will expire", { error });
     }
     await Promise.allSettled(recording);
+  }
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+/** The promise's value, or TIMED_OUT after `ms` (the timer never keeps the process alive). */
+async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
