@@ -38,6 +38,10 @@ export interface Config {
     readonly concurrency: number;
     readonly leaseSeconds: number;
     readonly pollSeconds: number;
+    /** Claims per message (runs, and runs cut short by a crash) before it becomes a dead letter. */
+    readonly maxAttempts: number;
+    /** A handler running longer is aborted and its message retried. */
+    readonly handlerTimeoutSeconds: number;
   };
   readonly tokenTtlDays: number;
   readonly outbox: {
@@ -114,6 +118,8 @@ const variables = {
   QUEUE_CONCURRENCY: { schema: integer(1, 64), default: "4" },
   QUEUE_LEASE_SECONDS: { schema: integer(1, 3600), default: "120" },
   QUEUE_POLL_SECONDS: { schema: integer(1, 300), default: "5" },
+  QUEUE_MAX_ATTEMPTS: { schema: integer(1, 1000), default: "25" },
+  QUEUE_HANDLER_TIMEOUT_SECONDS: { schema: integer(1, 3600), default: "60" },
   TOKEN_TTL_DAYS: { schema: integer(1, 3650), default: "90" },
   OUTBOX_GIVE_UP_HOURS: {
     schema: z
@@ -186,6 +192,8 @@ export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
       concurrency: read(env, "QUEUE_CONCURRENCY")!,
       leaseSeconds: read(env, "QUEUE_LEASE_SECONDS")!,
       pollSeconds: read(env, "QUEUE_POLL_SECONDS")!,
+      maxAttempts: read(env, "QUEUE_MAX_ATTEMPTS")!,
+      handlerTimeoutSeconds: read(env, "QUEUE_HANDLER_TIMEOUT_SECONDS")!,
     }),
     tokenTtlDays: read(env, "TOKEN_TTL_DAYS")!,
     outbox: Object.freeze({ giveUpHours: read(env, "OUTBOX_GIVE_UP_HOURS")! }),

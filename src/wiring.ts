@@ -55,6 +55,8 @@ export async function createAppContext(config: Config, options: AppContextOption
     leaseSeconds: config.queue.leaseSeconds,
     pollSeconds: config.queue.pollSeconds,
     concurrency: config.queue.concurrency,
+    maxAttempts: config.queue.maxAttempts,
+    handlerTimeoutSeconds: config.queue.handlerTimeoutSeconds,
     // host:pid makes `leased_by` in fedify_queue point at the process holding a message.
     workerId: `${os.hostname()}:${process.pid}:${randomIds.uuid().slice(0, 8)}`,
     log: serviceLogger("queue"),

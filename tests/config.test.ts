@@ -36,7 +36,7 @@ describe("loadConfig defaults", () => {
     expect(config.podName).toBe("Our Commons");
     expect(config.allowPrivateAddresses).toBe(false);
     expect(config.logLevel).toBe("info");
-    expect(config.queue).toEqual({ concurrency: 4, leaseSeconds: 120, pollSeconds: 5 });
+    expect(config.queue).toEqual({ concurrency: 4, leaseSeconds: 120, pollSeconds: 5, maxAttempts: 25, handlerTimeoutSeconds: 60 });
     expect(config.tokenTtlDays).toBe(90);
     // Embedded database: the admin socket lives in the data directory.
     expect(config.adminSocket).toBe(path.join(path.resolve("./data"), "admin.sock"));

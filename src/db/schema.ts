@@ -136,6 +136,20 @@ export interface FedifyQueueTable {
   lease_until: Timestamp | null;
   leased_by: string | null;
   attempts: Generated<number>;
+  /** The latest failure (handler error, timeout, lease lost); shown when the message becomes a dead letter. */
+  last_error: string | null;
+}
+
+/** Queue messages given up on after QUEUE_MAX_ATTEMPTS claims; `hyphae queue retry` re-enqueues them. */
+export interface FedifyQueueDeadTable {
+  /** The id the message had in fedify_queue. */
+  id: ColumnType<string, string, never>;
+  message: Json<unknown>;
+  ordering_key: string | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: Timestamp;
+  dead_at: Timestamp;
 }
 
 export interface CharterRevisionsTable {
@@ -188,6 +202,7 @@ export interface Database {
   steward_tokens: StewardTokensTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
+  fedify_queue_dead: FedifyQueueDeadTable;
   charter_revisions: CharterRevisionsTable;
   charters: ChartersTable;
   charter_events: CharterEventsTable;

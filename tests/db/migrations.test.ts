@@ -115,6 +115,16 @@ const EXPECTED = {
     lease_until: [TIMESTAMPTZ, true],
     leased_by: ["text", true],
     attempts: ["integer", false],
+    last_error: ["text", true],
+  },
+  fedify_queue_dead: {
+    id: ["bigint", false],
+    message: ["jsonb", true],
+    ordering_key: ["text", true],
+    attempts: ["integer", false],
+    last_error: ["text", true],
+    created_at: [TIMESTAMPTZ, false],
+    dead_at: [TIMESTAMPTZ, false],
   },
   charter_revisions: {
     id: ["uuid", false],
@@ -164,7 +174,7 @@ const EXPECTED = {
 } as const satisfies ExpectedSchema;
 
 /** Columns typed `unknown` in schema.ts, whose nullability the type checker cannot see. */
-const NOT_NULL_DESPITE_UNKNOWN = new Set(["node_secrets.value", "fedify_kv.value", "fedify_queue.message", "node_settings.value"]);
+const NOT_NULL_DESPITE_UNKNOWN = new Set(["node_secrets.value", "fedify_kv.value", "fedify_queue.message", "fedify_queue_dead.message", "node_settings.value"]);
 
 const BOOKKEEPING = ["hyphae_migrations", "hyphae_migrations_lock"];
 
