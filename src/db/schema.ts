@@ -86,6 +86,7 @@ export interface OutboxEventsTable {
   dead_at: Timestamp | null;
   /** When an operator last retried it; the give-up age counts from here. */
   retried_at: Timestamp | null;
+}
 
 export interface NodeSecretsTable {
   name: string;
@@ -97,6 +98,14 @@ export interface NodeSettingsTable {
   name: string;
   value: Json<unknown>;
   updated_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  fingerprint: string;
+  result: Json<unknown>;
+  created_at: Timestamp;
 }
 
 export type InboxOutcome = "processed" | "refused" | "undone";
@@ -198,6 +207,7 @@ export interface Database {
   outbox_events: OutboxEventsTable;
   node_secrets: NodeSecretsTable;
   node_settings: NodeSettingsTable;
+  idempotency_keys: IdempotencyKeysTable;
   inbox_activities: InboxActivitiesTable;
   steward_tokens: StewardTokensTable;
   fedify_kv: FedifyKvTable;

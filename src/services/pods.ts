@@ -5,6 +5,7 @@ import { conflict, notFound } from "../domain/errors.ts";
 import { newPodSchema, parseOrThrow, podPatchSchema, assertValidSlug, assertPodActive, type Pod } from "../domain/pods.ts";
 import { generateJwkPair } from "../lib/keys.ts";
 import * as pods from "../db/repos/pods.ts";
+import { writeOnce } from "./idempotency.ts";
 import type { ServiceDeps } from "./ports.ts";
 
 export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod> {
@@ -99,7 +100,7 @@ export async function listPods(deps: ServiceDeps): Promise<Pod[]> {
 export async function updatePod(deps: ServiceDeps, slug: string, input: unknown): Promise<Pod> {
   const pod = assertPodActive(await getPod(deps, slug));
   const patch = parseOrThrow(podPatchSchema, input);
-  await pods.updatePodProfile(deps.db, pod.id, patch, deps.clock.now());
+  await writeOnce(deps, (trx) => pods.updatePodProfile(trx, pod.id, patch, deps.clock.now()));
   forgetPod(deps, slug);
   return getPod(deps, slug);
 }

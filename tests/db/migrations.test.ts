@@ -158,6 +158,13 @@ const EXPECTED = {
     content: ["jsonb", false],
     fetched_at: [TIMESTAMPTZ, false],
   },
+  idempotency_keys: {
+    scope: ["text", false],
+    key: ["text", false],
+    fingerprint: ["text", false],
+    result: ["jsonb", true],
+    created_at: [TIMESTAMPTZ, false],
+  },
   inbox_activities: {
     key: ["text", false],
     actor_iri: ["text", false],
@@ -174,7 +181,7 @@ const EXPECTED = {
 } as const satisfies ExpectedSchema;
 
 /** Columns typed `unknown` in schema.ts, whose nullability the type checker cannot see. */
-const NOT_NULL_DESPITE_UNKNOWN = new Set(["node_secrets.value", "fedify_kv.value", "fedify_queue.message", "fedify_queue_dead.message", "node_settings.value"]);
+const NOT_NULL_DESPITE_UNKNOWN = new Set(["node_secrets.value", "fedify_kv.value", "fedify_queue.message", "fedify_queue_dead.message", "node_settings.value", "idempotency_keys.result"]);
 
 const BOOKKEEPING = ["hyphae_migrations", "hyphae_migrations_lock"];
 
