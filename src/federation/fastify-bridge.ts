@@ -57,6 +57,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Federation } from "@fedify/fedify";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { findBadText } from "../domain/text.ts";
 
 export const DEFAULT_FEDERATION_MAX_BODY_BYTES = 1_048_576;
 
@@ -298,7 +299,7 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<A
 }
 
 export interface BodyShapeProblem {
-  error: "BODY_TOO_DEEP" | "BODY_ARRAY_TOO_LONG" | "MALFORMED_JSON";
+  error: "BODY_TOO_DEEP" | "BODY_ARRAY_TOO_LONG" | "MALFORMED_JSON" | "INVALID_TEXT";
   message: string;
 }
 
@@ -338,11 +339,16 @@ export function checkJsonShape(bytes: Uint8Array, maxDepth: number, maxArrayLeng
       }
     }
   }
+  let document: unknown;
   try {
-    JSON.parse(new TextDecoder().decode(bytes));
+    document = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return { error: "MALFORMED_JSON", message: "The body is not valid JSON." };
   }
+  // Text the database cannot hold (NUL, lone surrogates) would fail later, when the activity
+  // is queued or stored: refuse it now, once, as the sender's mistake.
+  const bad = findBadText(document);
+  if (bad) return { error: "INVALID_TEXT", message: `The body${bad.path ? ` at ${bad.path}` : ""} ${bad.problem}.` };
   return null;
 }
 

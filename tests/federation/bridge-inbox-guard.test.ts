@@ -166,6 +166,17 @@ describe("signed inbox POSTs: bounded bodies before Fedify's JSON-LD processing"
     expect(await stored(node)).toEqual(before);
   });
 
+  it.each([
+    ["a NUL character", "a\u0000b"],
+    ["a lone surrogate", "a\ud800b"],
+  ])("text the database cannot hold (%s) → 400 INVALID_TEXT naming where, nothing queued or stored", async (_name, summary) => {
+    const before = await stored(node);
+    const r = await postSigned(inboxOf(node), follow(node, { summary }), { signer: alice() });
+    expect(r.status, r.text).toBe(400);
+    expect(JSON.parse(r.text)).toMatchObject({ error: "INVALID_TEXT", message: expect.stringContaining("summary") });
+    expect(await stored(node)).toEqual(before);
+  });
+
   it("control: a good signed Follow is still accepted and answered", async () => {
     const f = follow(node);
     const r = await postSigned(inboxOf(node), f, { signer: alice() });
