@@ -21,6 +21,8 @@ export const COPY_ORDER = [
   "steward_tokens",
   "fedify_kv",
   "fedify_queue",
+  "fedify_queue_dead",
+  "inbox_activities",
   "charter_revisions",
   "charters",
   "charter_events",

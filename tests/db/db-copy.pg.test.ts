@@ -196,8 +196,8 @@ describe("db copy from PGlite to PostgreSQL", () => {
     try {
       const max = await sql<{ id: string }>`select max(id) as id from outbox_events`.execute(copied.db);
       const inserted = await sql<{ id: string }>`
-        insert into outbox_events (pod_id, kind, payload)
-        select id, 'test', '{}'::jsonb from pods limit 1 returning id`.execute(copied.db);
+        insert into outbox_events (pod_id, kind, payload, ordering_key)
+        select id, 'test', '{}'::jsonb, 'test' from pods limit 1 returning id`.execute(copied.db);
       expect(BigInt(inserted.rows[0]!.id)).toBeGreaterThan(BigInt(max.rows[0]!.id));
     } finally {
       await copied.close();
