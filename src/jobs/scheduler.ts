@@ -1,8 +1,10 @@
 /**
  * Periodic jobs a worker runs: flush the transactional outbox (catches events whose
- * process stopped between commit and send) and sweep expired key-value entries.
+ * process stopped between commit and send), sweep expired key-value entries, and forget
+ * inbox activity records older than 30 days and idempotency keys older than a day.
  */
 import type { AppContext } from "../wiring.ts";
+import { sweepIdempotencyKeys } from "../services/idempotency.ts";
 import { sweepInboxActivities } from "../services/inbox.ts";
 
 export interface Scheduler {
@@ -31,6 +33,7 @@ export function startScheduler(ctx: AppContext): Scheduler {
     every(ctx.config.queue.pollSeconds * 1000, "outbox-flush", () => ctx.outbox.flush()),
     every(10 * 60 * 1000, "kv-sweep", () => ctx.kv.sweepExpired()),
     every(60 * 60 * 1000, "inbox-sweep", () => sweepInboxActivities(ctx.deps)),
+    every(60 * 60 * 1000, "idempotency-sweep", () => sweepIdempotencyKeys(ctx.deps)),
   ];
   return {
     async stop() {

@@ -120,3 +120,17 @@ describe("Idempotency-Key on steward API writes", () => {
     expect(await revisions()).toEqual(before);
   });
 });
+
+describe("idempotency key retention", () => {
+  it("the sweep forgets keys older than a day and keeps newer ones", async () => {
+    const { sweepIdempotencyKeys } = await import("../../src/services/idempotency.ts");
+    const db = node.deps.db;
+    const old = new Date(Date.now() - 25 * 60 * 60 * 1000);
+    await db.insertInto("idempotency_keys").values({ scope: "pod:test", key: "old", fingerprint: "f", result: "{}", created_at: old }).execute();
+    const before = Number((await db.selectFrom("idempotency_keys").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+    expect(await sweepIdempotencyKeys(node.deps)).toBe(1);
+    const after = await db.selectFrom("idempotency_keys").select(["key"]).execute();
+    expect(after).toHaveLength(before - 1);
+    expect(after.map((r) => r.key)).not.toContain("old");
+  });
+});
