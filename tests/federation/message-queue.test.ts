@@ -210,9 +210,9 @@ describe("KyselyMessageQueue", () => {
     expect((failure?.properties?.error as Error | undefined)?.message).toBe("boom");
   });
 
-  it("gives up on a hung handler after the timeout and retries the message", { timeout: 60_000 }, async () => {
+  it("frees the slot of a hung handler at its timeout and retries its message after the hard cap", { timeout: 60_000 }, async () => {
     const log = recordingLog();
-    const q = queue(testDb.handle, { log, handlerTimeoutSeconds: 0.5, concurrency: 1 });
+    const q = queue(testDb.handle, { log, handlerTimeoutSeconds: 0.5, handlerHardCapSeconds: 1, concurrency: 1 });
     const hang = latch();
     const calls: string[] = [];
     const stop = new AbortController();
@@ -231,7 +231,7 @@ describe("KyselyMessageQueue", () => {
     stop.abort();
     await listening;
     hang.open();
-    expect(log.entries.some((e) => e.level === "error" && (e.properties?.error as Error).name === "HandlerTimeoutError")).toBe(true);
+    expect(log.entries.some((e) => e.level === "error" && (e.properties?.error as Error | undefined)?.name === "HandlerTimeoutError")).toBe(true);
   });
 
   it("on shutdown waits for running handlers to finish", { timeout: 60_000 }, async () => {
