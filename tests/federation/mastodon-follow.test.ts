@@ -19,6 +19,7 @@ import {
   type FakeUser,
   type RecordedRequest,
 } from "../helpers/mastodon.ts";
+import { updatePod } from "../../src/services/pods.ts";
 import { readCollection, startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
 
 const AP = "application/activity+json";
@@ -34,6 +35,9 @@ let podKeyId: string;
 
 beforeAll(async () => {
   [node, masto] = await Promise.all([startTestNode({ podSlug: SLUG }), startFakeMastodon()]);
+  // These tests read the followers list anonymously: open it (people are hidden by default,
+  // see tests/federation/collections-privacy.test.ts).
+  await updatePod(node.deps, SLUG, { networkVisibility: "public" });
   alice = masto.user("alice");
   pod = node.actorUrl(SLUG);
   const actor = (await (await fetch(pod, { headers: { accept: AP } })).json()) as any;

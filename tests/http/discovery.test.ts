@@ -262,7 +262,14 @@ describe("health", () => {
     expect(body.role).toBe("all");
     expect(body.database).toMatchObject({ ok: true, kind: TEST_DATABASE });
     expect(typeof body.database.latencyMs).toBe("number");
-    expect(body.queue).toEqual({ queued: expect.any(Number), ready: expect.any(Number), delayed: expect.any(Number) });
+    expect(body.queue).toEqual({
+      queued: expect.any(Number),
+      ready: expect.any(Number),
+      delayed: expect.any(Number),
+      leased: expect.any(Number),
+      dead: expect.any(Number),
+      oldestPendingSeconds: expect.any(Number),
+    });
     expect(body.queue.queued).toBeGreaterThanOrEqual(0);
     expect(typeof body.outboxPending).toBe("number");
   });

@@ -280,7 +280,7 @@ describe("OpenAPI document", () => {
       if (path.includes("{slug}")) expect(op.parameters, route).toContainEqual(expect.objectContaining({ name: "slug", in: "path", required: true }));
     }
     const patch = doc.paths["/pods/{slug}"].patch.requestBody.content["application/json"].schema;
-    expect(Object.keys(patch.properties).sort()).toEqual(["iconUrl", "manuallyApprovesFollowers", "name", "summary"]);
+    expect(Object.keys(patch.properties).sort()).toEqual(["iconUrl", "manuallyApprovesFollowers", "name", "networkVisibility", "summary"]);
     expect(patch.additionalProperties).toBe(false);
     expect(doc.paths["/pods/{slug}/following"].post.responses).toHaveProperty("202");
   });
