@@ -11,12 +11,13 @@ import os from "node:os";
 import path from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { otherHandle as sharedOtherHandle, recordingLog } from "../helpers/queue.ts";
 import { loadConfig } from "../../src/config.ts";
 import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 import { queueStats } from "../../src/db/repos/queue.ts";
 import { QueueRunAbortedError, runFenced } from "../../src/db/run-fence.ts";
-import { currentQueueSignal, KyselyMessageQueue, type KyselyMessageQueueOptions, type QueueLog } from "../../src/federation/storage/message-queue.ts";
+import { currentQueueSignal, KyselyMessageQueue, type KyselyMessageQueueOptions } from "../../src/federation/storage/message-queue.ts";
 import { runAdminOp } from "../../src/services/admin-ops.ts";
 import type { ServiceDeps } from "../../src/services/ports.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -45,27 +46,8 @@ beforeEach(async () => {
   await sql`delete from queue_probe`.execute(testDb.handle.db);
 });
 
-/** Another handle on the same storage (PostgreSQL: another pool, like another process). */
-async function otherHandle(): Promise<DatabaseHandle> {
-  if (testDb.url === null) return testDb.handle;
-  const handle = await openDatabase({ databaseUrl: testDb.url });
-  extraHandles.push(handle);
-  return handle;
-}
+const otherHandle = () => sharedOtherHandle(testDb, extraHandles);
 
-interface LogEntry {
-  level: "warn" | "error";
-  message: string;
-  properties?: Record<string, unknown>;
-}
-function recordingLog(): QueueLog & { entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  return {
-    entries,
-    warn: (message, properties) => entries.push({ level: "warn", message, properties }),
-    error: (message, properties) => entries.push({ level: "error", message, properties }),
-  };
-}
 
 function queue(handle: DatabaseHandle, options: Partial<KyselyMessageQueueOptions> = {}): KyselyMessageQueue {
   return new KyselyMessageQueue(handle, { leaseSeconds: 30, pollSeconds: 0.2, concurrency: 2, log: recordingLog(), exclusiveDatabase: false, ...options });

@@ -1,9 +1,10 @@
 import { testMessageQueue } from "@fedify/testing";
 import { sql, type KyselyPlugin } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
+import { otherHandle as sharedOtherHandle, recordingLog } from "../helpers/queue.ts";
+import type { DatabaseHandle } from "../../src/db/connect.ts";
 import { duration } from "../../src/federation/storage/duration.ts";
-import { KyselyMessageQueue, type KyselyMessageQueueOptions, type QueueLog } from "../../src/federation/storage/message-queue.ts";
+import { KyselyMessageQueue, type KyselyMessageQueueOptions } from "../../src/federation/storage/message-queue.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 
 let testDb: TestDatabase;
@@ -21,30 +22,8 @@ beforeEach(async () => {
   await testDb.handle.db.deleteFrom("fedify_queue").execute();
 });
 
-/**
- * A second handle on the same storage: on PostgreSQL a new pool on the same database
- * (behaves like another process); on PGlite the one in-memory instance is shared.
- */
-async function otherHandle(): Promise<DatabaseHandle> {
-  if (testDb.url === null) return testDb.handle;
-  const handle = await openDatabase({ databaseUrl: testDb.url });
-  extraHandles.push(handle);
-  return handle;
-}
+const otherHandle = () => sharedOtherHandle(testDb, extraHandles);
 
-interface LogEntry {
-  level: "warn" | "error";
-  message: string;
-  properties?: Record<string, unknown>;
-}
-function recordingLog(): QueueLog & { entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  return {
-    entries,
-    warn: (message, properties) => entries.push({ level: "warn", message, properties }),
-    error: (message, properties) => entries.push({ level: "error", message, properties }),
-  };
-}
 
 function queue(handle: DatabaseHandle, options: Partial<KyselyMessageQueueOptions> = {}): KyselyMessageQueue {
   return new KyselyMessageQueue(handle, { leaseSeconds: 30, pollSeconds: 1, concurrency: 2, log: recordingLog(), ...options });
