@@ -4,58 +4,32 @@
  * through the node's admin socket while one does; a second node is refused; SIGTERM
  * stops the node cleanly and releases the directory.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lockHolder } from "../../src/db/lock.ts";
-import { freePort, waitFor } from "../helpers/node.ts";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import { freePort } from "../helpers/node.ts";
+import { ProcessGroup, type ProcessResult } from "../helpers/processes.ts";
 
 let dataDir: string;
 let port: number;
 let origin: string;
 let host: string;
-const started: ChildProcessWithoutNullStreams[] = [];
 /** A token revoked with the CLI before the node starts. */
 let revokedToken: string;
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? "",
-    HOME: os.tmpdir(),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "error",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    PUBLIC_URL: origin,
-    ...extra,
-  };
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function collect(child: ChildProcessWithoutNullStreams): { out: { stdout: string; stderr: string }; done: Promise<Result> } {
-  const out = { stdout: "", stderr: "" };
-  child.stdout.on("data", (c: Buffer) => (out.stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (out.stderr += c.toString()));
-  const done = new Promise<Result>((resolve) => child.on("close", (code) => resolve({ code, ...out })));
-  return { out, done };
-}
+const procs = new ProcessGroup(() => ({
+  HOME: os.tmpdir(),
+  DATA_DIR: dataDir,
+  LOG_LEVEL: "error",
+  HOST: "127.0.0.1",
+  PORT: String(port),
+  PUBLIC_URL: origin,
+}));
 
 /** Runs `hyphae <args>` to completion. */
-async function hyphae(args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
-  const child = spawn(process.execPath, ["src/cli/hyphae.ts", ...args], { cwd: ROOT, env: env(extraEnv) });
-  started.push(child);
-  return collect(child).done;
-}
+const hyphae = (args: string[], extraEnv: Record<string, string> = {}): Promise<ProcessResult> => procs.hyphae(args, extraEnv);
 
 async function hyphaeJson(args: string[]): Promise<any> {
   const r = await hyphae(["--json", ...args]);
@@ -63,23 +37,8 @@ async function hyphaeJson(args: string[]): Promise<any> {
   return JSON.parse(r.stdout);
 }
 
-/** Starts `node src/main.ts`; resolves once it has printed its banner (or exited). */
-function startNodeProcess(extraEnv: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["src/main.ts"], { cwd: ROOT, env: env(extraEnv) });
-  started.push(child);
-  const { out, done } = collect(child);
-  let exited: Result | null = null;
-  void done.then((r) => (exited = r));
-  const ready = waitFor(
-    () => {
-      if (exited) throw new Error(`node exited with ${exited.code}: ${exited.stderr}`);
-      return out.stdout.includes("Get a steward token") ? out.stdout : null;
-    },
-    60_000,
-    "the node's banner",
-  );
-  return { child, out, done, ready };
-}
+/** Starts `node src/main.ts`; `ready` resolves once it has printed its banner (rejects if it exits first). */
+const startNodeProcess = (extraEnv: Record<string, string> = {}) => procs.node(extraEnv);
 
 async function api(pathname: string, token?: string) {
   const response = await fetch(`${origin}/api/hyphae/v1${pathname}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -97,7 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  procs.killAll();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
