@@ -10,7 +10,7 @@ import { invalid, notFound } from "../domain/errors.ts";
 import * as charters from "../db/repos/charters.ts";
 import { getPod } from "./pods.ts";
 import { writeOnce } from "./idempotency.ts";
-import { firstReceipt, type InboxActivityRef } from "./inbox.ts";
+import { applyOnce, DUPLICATE, type InboxActivityRef } from "./inbox.ts";
 import { findBadText } from "../domain/text.ts";
 import type { ServiceDeps } from "./ports.ts";
 
@@ -167,11 +167,10 @@ export async function receiveRemoteCharter(
   const bad = findBadText({ objectIri: copy.objectIri, reviewedOn: copy.reviewedOn, content: copy.content });
   if (bad) throw invalid("BAD_TEXT", `The charter's ${bad.path} ${bad.problem}`, { path: bad.path });
   if (!(await followingPodFor(deps, copy.actorIri))) return "not_followed";
-  const stored = await deps.db.transaction().execute(async (trx) => {
-    if (activity && !(await firstReceipt(trx, deps, activity))) return null;
-    return charters.upsertRemoteCharterIfNewer(trx, { ...copy, objectUpdatedAt: copy.updatedAt, fetchedAt: deps.clock.now() });
-  });
-  if (stored === null) {
+  const stored = await applyOnce(deps, activity, (trx) =>
+    charters.upsertRemoteCharterIfNewer(trx, { ...copy, objectUpdatedAt: copy.updatedAt, fetchedAt: deps.clock.now() }),
+  );
+  if (stored === DUPLICATE) {
     deps.log.debug("Charter activity already received", { actor: copy.actorIri, activity: activity?.key });
     return "duplicate";
   }

@@ -7,9 +7,9 @@ import { invalid, notFound } from "../domain/errors.ts";
 import type { Pod } from "../domain/pods.ts";
 import * as follows from "../db/repos/follows.ts";
 import type { FollowerStatus } from "../db/schema.ts";
-import { getPod, listPods } from "./pods.ts";
+import { getPod } from "./pods.ts";
 import { writeOnce } from "./idempotency.ts";
-import { firstReceipt, recordUndoneFollow, type InboxActivityRef } from "./inbox.ts";
+import { applyOnce, DUPLICATE, recordUndoneFollow, type InboxActivityRef } from "./inbox.ts";
 import type { RemoteActorInfo, ServiceDeps } from "./ports.ts";
 
 export type FollowDecision = "accepted" | "pending" | "rejected";
@@ -25,8 +25,7 @@ export async function receiveFollow(
 ): Promise<FollowDecision | "duplicate"> {
   const pod = await getPod(deps, input.podSlug);
   const now = deps.clock.now();
-  const decision = await deps.db.transaction().execute(async (trx) => {
-    if (input.activity && !(await firstReceipt(trx, deps, input.activity))) return "duplicate" as const;
+  const decision = await applyOnce(deps, input.activity, async (trx) => {
     await follows.upsertRemoteActor(trx, input.actor, now);
     if (pod.retiredAt) {
       // A retired pod takes no followers: the sender is told with a Reject, nothing is stored.
@@ -41,9 +40,9 @@ export async function receiveFollow(
     }
     return status;
   });
-  if (decision === "duplicate") {
+  if (decision === DUPLICATE) {
     deps.log.debug("Follow already received", { pod: pod.slug, activity: input.activity?.key });
-    return decision;
+    return "duplicate";
   }
   await deps.outbox.flush();
   deps.log.info("Follow received", { pod: pod.slug, actor: input.actor.iri, decision });
@@ -62,13 +61,12 @@ export async function receiveUndoFollow(
 ): Promise<boolean> {
   // No pod: the Undo names a Follow none of our pods has (yet); only the records are kept.
   const pod = input.podSlug ? await getPod(deps, input.podSlug) : null;
-  const removed = await deps.db.transaction().execute(async (trx) => {
-    if (input.activity && !(await firstReceipt(trx, deps, input.activity))) return null;
+  const removed = await applyOnce(deps, input.activity, async (trx) => {
     if (input.followIri) await recordUndoneFollow(trx, deps, { followIri: input.followIri, actorIri: input.actorIri });
     if (!pod) return false;
     return follows.deleteFollower(trx, pod.id, input.actorIri, input.followIri ? { followIri: input.followIri } : {});
   });
-  if (removed === null) {
+  if (removed === DUPLICATE) {
     deps.log.debug("Undo already received", { pod: pod?.slug ?? null, activity: input.activity?.key });
     return false;
   }
@@ -148,8 +146,7 @@ export async function receiveFollowAnswer(
   input: { podSlug: string; actorIri: string; followIri: string | null; accepted: boolean; activity?: InboxActivityRef },
 ): Promise<boolean> {
   const pod = await getPod(deps, input.podSlug);
-  const outcome = await deps.db.transaction().execute(async (trx) => {
-    if (input.activity && !(await firstReceipt(trx, deps, input.activity))) return "duplicate" as const;
+  const outcome = await applyOnce(deps, input.activity, async (trx) => {
     const entry = input.followIri
       ? await follows.getFollowingByFollowIri(trx, input.followIri)
       : await follows.getFollowing(trx, pod.id, input.actorIri).then((e) => (e ? { ...e, podId: pod.id } : null));
@@ -157,7 +154,7 @@ export async function receiveFollowAnswer(
     await follows.setFollowingStatus(trx, entry.followIri, input.accepted ? "accepted" : "rejected", deps.clock.now());
     return "matched" as const;
   });
-  if (outcome === "duplicate") {
+  if (outcome === DUPLICATE) {
     deps.log.debug("Follow answer already received", { pod: pod.slug, activity: input.activity?.key });
     return false;
   }
@@ -219,10 +216,8 @@ export async function receiveActorDeleted(
   actorIri: string,
   activity?: InboxActivityRef,
 ): Promise<{ following: number; followers: number }> {
-  const removed = await deps.db.transaction().execute(async (trx) => {
-    if (activity && !(await firstReceipt(trx, deps, activity))) return { following: 0, followers: 0 };
-    return follows.deleteFollowsWithActor(trx, actorIri);
-  });
+  const outcome = await applyOnce(deps, activity, (trx) => follows.deleteFollowsWithActor(trx, actorIri));
+  const removed = outcome === DUPLICATE ? { following: 0, followers: 0 } : outcome;
   deps.log.info("Remote actor deleted", { actor: actorIri, ...removed });
   return removed;
 }
@@ -238,12 +233,7 @@ export async function removeGoneActor(deps: ServiceDeps, actorIri: string, inbox
     deps.log.info("An inbox answered 410 Gone; it is not the actor's own inbox, so no follower is removed", { actor: actorIri, inbox: inboxUrl });
     return 0;
   }
-  const pods = await listPods(deps);
-  const removed = await deps.db.transaction().execute(async (trx) => {
-    let n = 0;
-    for (const pod of pods) if (await follows.deleteFollower(trx, pod.id, actorIri)) n++;
-    return n;
-  });
+  const removed = await follows.deleteFollowerFromAllPods(deps.db, actorIri);
   deps.log.info("Removed a follower whose actor is gone (410 Gone)", { actor: actorIri, pods: removed });
   return removed;
 }

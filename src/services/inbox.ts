@@ -7,10 +7,10 @@
  * transfers):
  *
  *   1. take an optional `activity: InboxActivityRef` in its input;
- *   2. open ONE transaction for the effect and, before any change, call
- *      `if (activity && !(await firstReceipt(trx, deps, activity))) return <duplicate>;`
- *   3. make the change and record outbound events (`deps.outbox.record`) in that same
- *      transaction.
+ *   2. apply the effect with `applyOnce(deps, activity, async (trx) => …)`, which records the
+ *      activity and runs the change in ONE transaction, and returns `DUPLICATE` instead when
+ *      the activity was already recorded;
+ *   3. record outbound events (`deps.outbox.record`) in that same transaction.
  *
  * A replay, a duplicate delivery, or several copies running at once in several processes
  * then meet the primary key: one copy commits, the others change nothing (on PostgreSQL
@@ -69,6 +69,25 @@ export function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   ) ?? "null";
+}
+
+/** What `applyOnce` returns for an activity that was already recorded. */
+export const DUPLICATE = Symbol("duplicate activity");
+
+/**
+ * Applies an incoming activity's effect in one transaction, recording the activity first:
+ * returns `DUPLICATE` (and changes nothing) when it was already recorded. Without an
+ * activity (a call that is not from the inbox) it is a plain transaction.
+ */
+export async function applyOnce<T>(
+  deps: ServiceDeps,
+  activity: InboxActivityRef | undefined,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T | typeof DUPLICATE> {
+  return deps.db.transaction().execute(async (trx) => {
+    if (activity && !(await firstReceipt(trx, deps, activity))) return DUPLICATE;
+    return work(trx);
+  });
 }
 
 /** In the effect's transaction: true the first time this activity is seen, false for a duplicate. */

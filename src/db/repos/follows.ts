@@ -266,6 +266,12 @@ export async function getRemoteActor(db: Kysely<Database>, iri: string) {
 }
 
 /** Forgets every follow, in both directions, between our pods and a remote actor that no longer exists. */
+/** Removes the actor as a follower of every pod on the node; returns how many pods it left. */
+export async function deleteFollowerFromAllPods(db: Kysely<Database>, actorIri: string): Promise<number> {
+  const result = await db.deleteFrom("followers").where("actor_iri", "=", actorIri).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export async function deleteFollowsWithActor(db: Kysely<Database>, actorIri: string): Promise<{ following: number; followers: number }> {
   const following = await db.deleteFrom("following").where("actor_iri", "=", actorIri).executeTakeFirst();
   const followers = await db.deleteFrom("followers").where("actor_iri", "=", actorIri).executeTakeFirst();
