@@ -27,6 +27,16 @@ export const COPY_ORDER = [
   "charters",
   "charter_events",
   "remote_charters",
+  "book_settings",
+  "book_resources",
+  "book_members",
+  "ledger_imports",
+  "ledger_entries",
+  "ledger_heads",
+  "book_indicators",
+  "book_indicator_counts",
+  "book_summaries",
+  "remote_summaries",
 ] as const;
 
 const BOOKKEEPING = new Set(["hyphae_migrations", "hyphae_migrations_lock"]);

@@ -20,6 +20,9 @@ import { runAdminOp } from "../services/admin-ops.ts";
 import { createAppContext } from "../wiring.ts";
 import { copyDatabase } from "./db-copy.ts";
 import { getStoredOrigin, movePublicOrigin, PublicUrlChangedError } from "../services/node-identity.ts";
+import { registerBookCommands } from "./books.ts";
+import { registerSummaryCommands } from "./summaries.ts";
+import type { CliTools } from "./tools.ts";
 
 process.umask(0o077); // what commands create (a data directory, db copy output) is for this user only
 
@@ -414,6 +417,10 @@ nodeCmd
         : `Moved the node's origin from ${m.from ?? "(none)"} to ${m.to}. Start it with PUBLIC_URL=${m.to}. Followers elsewhere still know the old ids: see docs/operations.md.`,
     );
   });
+
+const tools: CliTools = { op, print, json: () => json, fail: (message) => new CliError(message) };
+registerBookCommands(program, tools);
+registerSummaryCommands(program, tools);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError) {

@@ -198,6 +198,154 @@ export interface RemoteChartersTable {
   fetched_at: Timestamp;
 }
 
+/** numeric: pg and PGlite return it as a string; written as a decimal string. Never a float. */
+type Numeric = ColumnType<string, string, string>;
+/** bigint (not identity): read as a string, written as a string or number. */
+type BigInt8 = ColumnType<string, string | number, string | number>;
+
+export type EntryKind = "contribution" | "draw" | "expenditure" | "transfer_out" | "transfer_in" | "correction";
+export type Fund = "survival" | "capacity_building" | "power_shifting";
+export type CounterpartyKind = "member" | "pod" | "outside" | "none";
+export type PeriodKind = "week" | "lunar" | "month";
+
+export interface BookSettingsTable {
+  pod_id: string;
+  currency: Generated<string>;
+  allow_overdraw: Generated<boolean>;
+  /** Period kinds closed and published automatically. */
+  auto_periods: ColumnType<PeriodKind[], string | undefined, string>;
+  invoice_addressee: string | null;
+  updated_at: Timestamp;
+}
+
+export interface BookResourcesTable {
+  id: string;
+  pod_id: string;
+  key: string;
+  name: string;
+  unit: string;
+  category: string;
+  specification_uri: string | null;
+  reference_price: Numeric | null;
+  reference_price_source: string | null;
+  /** YYYY-MM-DD */
+  reference_price_on: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Name and contact are private: never federated, never in public pages or exports. */
+export interface BookMembersTable {
+  id: string;
+  pod_id: string;
+  pseudonym: string;
+  name: string;
+  contact: string | null;
+  created_at: Timestamp;
+}
+
+export interface LedgerImportsTable {
+  id: string;
+  pod_id: string;
+  file_sha256: string;
+  rows: number;
+  first_seq: BigInt8 | null;
+  last_seq: BigInt8 | null;
+  created_at: Timestamp;
+}
+
+/** Append-only (the database refuses UPDATE, DELETE and TRUNCATE). */
+export interface LedgerEntriesTable {
+  pod_id: string;
+  seq: BigInt8;
+  id: string;
+  kind: EntryKind;
+  resource_id: string;
+  resource_key: string;
+  unit: string;
+  currency: string;
+  quantity: Numeric;
+  fund: Fund | null;
+  market_value: Numeric;
+  charged: Numeric;
+  counterparty_kind: CounterpartyKind;
+  member_id: string | null;
+  counterparty: string | null;
+  public_memo: string;
+  private_memo: string;
+  occurred_at: Timestamp;
+  recorded_at: Timestamp;
+  corrects_seq: BigInt8 | null;
+  receipt_number: string | null;
+  private_salt: string;
+  private_digest: string;
+  prev_hash: string;
+  hash: string;
+  import_id: string | null;
+}
+
+export interface LedgerHeadsTable {
+  pod_id: string;
+  seq: BigInt8;
+  hash: string;
+  receipts: ColumnType<string, string | number | undefined, string | number>;
+  updated_at: Timestamp;
+}
+
+export interface BookIndicatorsTable {
+  id: string;
+  pod_id: string;
+  key: string;
+  name: string;
+  description: string;
+  source: "ledger" | "count";
+  resource_id: string | null;
+  entry_kind: Exclude<EntryKind, "correction"> | null;
+  created_at: Timestamp;
+}
+
+export interface BookIndicatorCountsTable {
+  id: string;
+  pod_id: string;
+  indicator_id: string;
+  /** YYYY-MM-DD */
+  counted_on: string;
+  count: Numeric;
+  public_note: string;
+  recorded_at: Timestamp;
+}
+
+export interface BookSummariesTable {
+  id: string;
+  pod_id: string;
+  period_kind: PeriodKind;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  version: number;
+  head_seq: BigInt8;
+  head_hash: string;
+  entry_count: number;
+  content: Json<Record<string, unknown>>;
+  digest: string;
+  published_at: Timestamp;
+}
+
+export interface RemoteSummariesTable {
+  id: string;
+  actor_iri: string;
+  object_iri: string;
+  period_kind: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  version: number;
+  head_seq: BigInt8;
+  head_hash: string;
+  content: Json<Record<string, unknown>>;
+  digest: string;
+  changed_after_publication: Generated<boolean>;
+  received_at: Timestamp;
+}
+
 export interface Database {
   pods: PodsTable;
   pod_keys: PodKeysTable;
@@ -217,6 +365,16 @@ export interface Database {
   charters: ChartersTable;
   charter_events: CharterEventsTable;
   remote_charters: RemoteChartersTable;
+  book_settings: BookSettingsTable;
+  book_resources: BookResourcesTable;
+  book_members: BookMembersTable;
+  ledger_imports: LedgerImportsTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_heads: LedgerHeadsTable;
+  book_indicators: BookIndicatorsTable;
+  book_indicator_counts: BookIndicatorCountsTable;
+  book_summaries: BookSummariesTable;
+  remote_summaries: RemoteSummariesTable;
 }
 
 export type PodRow = Selectable<PodsTable>;

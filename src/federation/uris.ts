@@ -29,6 +29,13 @@ export const charterRevisionId = (origin: URL, slug: string, n: number) => new U
 export const charterRevisionPageUrl = (origin: URL, slug: string, n: number) => new URL(`/pods/${slug}/charter/revisions/${n}`, origin);
 /** Ids of the Create/Update activities the charter went out as (listed in its history). */
 export const charterEventUrl = (origin: URL, slug: string, eventId: string) => new URL(`/pods/${slug}/charter#events/${eventId}`, origin);
+/** The open books of a pod: page, public export, receipts and period summaries. */
+export const booksUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}/books`, origin);
+export const booksExportUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}/books/export.json`, origin);
+export const receiptUrl = (origin: URL, slug: string, number: string) => new URL(`/pods/${slug}/receipts/${encodeURIComponent(number)}`, origin);
+/** A summary's Note id, which is also its HTML page; versions are `?version=n`. */
+export const summaryUrl = (origin: URL, slug: string, periodKind: string, startDate: string) =>
+  new URL(`/pods/${slug}/books/summaries/${periodKind}-${startDate}`, origin);
 export const tagUrl = (origin: URL, tag: string) => new URL(`/tags/${encodeURIComponent(tag.toLowerCase())}`, origin);
 
 /** Ids of activities that answer or undo something: fragment ids on the actor, never reused. */
@@ -44,6 +51,10 @@ export function podUris(origin: URL) {
     charter: (slug: string) => charterUrl(origin, slug),
     charterRevision: (slug: string, n: number) => charterRevisionPageUrl(origin, slug, n),
     charterRevisionObject: (slug: string, n: number) => charterRevisionId(origin, slug, n),
+    books: (slug: string) => booksUrl(origin, slug),
+    booksExport: (slug: string) => booksExportUrl(origin, slug),
+    receipt: (slug: string, number: string) => receiptUrl(origin, slug, number),
+    summary: (slug: string, kind: string, start: string) => summaryUrl(origin, slug, kind, start),
   };
 }
 

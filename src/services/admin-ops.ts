@@ -14,6 +14,8 @@ import * as queue from "./queue.ts";
 import * as tokens from "./tokens.ts";
 import { podView } from "./views.ts";
 import type { ServiceDeps } from "./ports.ts";
+import { BOOK_OPS, BOOK_POD_WRITES } from "./book-ops.ts";
+import { SUMMARY_OPS, SUMMARY_POD_WRITES } from "./summary-ops.ts";
 
 const pod = z.object({ pod: podSlugSchema });
 
@@ -123,12 +125,24 @@ const OPS = {
     args: z.object({ id: z.string().optional(), all: z.boolean().optional() }),
     run: (deps: ServiceDeps, a: { id?: string; all?: boolean }) => queue.retryDeadLetters(deps, a),
   },
+  ...BOOK_OPS,
+  ...SUMMARY_OPS,
 } as const;
 
 export type AdminOp = keyof typeof OPS;
 
 /** Operations that change a pod or publish for it: a retired pod refuses them (POD_RETIRED). */
-const POD_WRITES: ReadonlySet<string> = new Set(["pod.update", "follow", "unfollow", "followers.accept", "followers.reject", "charter.set", "charter.confirm"]);
+const POD_WRITES: ReadonlySet<string> = new Set([
+  "pod.update",
+  "follow",
+  "unfollow",
+  "followers.accept",
+  "followers.reject",
+  "charter.set",
+  "charter.confirm",
+  ...BOOK_POD_WRITES,
+  ...SUMMARY_POD_WRITES,
+]);
 export const ADMIN_OPS = Object.keys(OPS) as AdminOp[];
 
 export async function runAdminOp(deps: ServiceDeps, op: string, args: unknown): Promise<unknown> {

@@ -32,7 +32,9 @@ export type OutboundEvent =
   /** A charter revision or re-confirmation (charter_events row) to send to followers. */
   | { kind: "charter_published"; podId: string; charterEventId: string }
   /** The pod retired: a Delete of its actor (actor = object) to Public and its followers. */
-  | { kind: "delete_actor"; podId: string };
+  | { kind: "delete_actor"; podId: string }
+  /** A period summary of the open books (book_summaries row) to send to followers. */
+  | { kind: "summary_published"; podId: string; summaryId: string };
 
 /**
  * Where outbound events go. `record` writes inside the caller's transaction;
@@ -61,6 +63,14 @@ export interface PodUris {
   charterRevision(slug: string, n: number): URL;
   /** The ActivityPub id of revision n's snapshot. */
   charterRevisionObject(slug: string, n: number): URL;
+  /** The open-books page (`/pods/{slug}/books`). */
+  books(slug: string): URL;
+  /** The public JSON export of the ledger. */
+  booksExport(slug: string): URL;
+  /** A commons receipt's page. */
+  receipt(slug: string, number: string): URL;
+  /** A period summary: its Note id and HTML page (`/pods/{slug}/books/summaries/{kind}-{YYYY-MM-DD}`). */
+  summary(slug: string, periodKind: string, periodStartDate: string): URL;
 }
 
 export interface ServiceDeps {

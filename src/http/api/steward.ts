@@ -15,6 +15,8 @@ import { verifyToken } from "../../services/tokens.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { SOFTWARE_VERSION } from "../../lib/version.ts";
 import { RouteTable } from "./route.ts";
+import { addBookRoutes } from "./books.ts";
+import { addSummaryRoutes } from "./summaries.ts";
 
 export const STEWARD_API_PREFIX = "/api/hyphae/v1";
 /** Deleting and retiring give their own answers for a retired pod. */
@@ -349,6 +351,8 @@ export function stewardRoutes(deps: ServiceDeps): RouteTable {
     }),
   });
 
+  addBookRoutes(table, deps);
+  addSummaryRoutes(table, deps);
   return table;
 }
 

@@ -14,6 +14,7 @@ import type { Pod } from "../../domain/pods.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { podCharterSection, registerCharterPages } from "./charter.ts";
 import { page, sendHtml } from "./layout.ts";
+import { registerBookPages } from "./books.ts";
 
 export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
   const origin = deps.config.publicUrl;
@@ -86,6 +87,7 @@ ${charter ? html`<p>Its records stay on this node: <a href="${deps.uris.charter(
   };
 
   await registerCharterPages(app, deps);
+  await registerBookPages(app, deps);
 
   // Hashtag links in federated charters point here: the charters published on this node.
   app.get<{ Params: { tag: string } }>("/tags/:tag", async (request, reply) => {

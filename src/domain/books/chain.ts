@@ -1,0 +1,111 @@
+/**
+ * The hash chain of a pod's ledger. This file IS the specification that
+ * docs/open-books.md describes and that anyone can re-implement from the public export:
+ *
+ *   hash(entry) = hex( SHA-256( bytes(prevHash) ‖ UTF-8( JCS(publicEntry) ) ) )
+ *
+ * - `bytes(prevHash)`: the 32 bytes of the previous entry's hash (hex-decoded); the first
+ *   entry's previous hash is 64 zeros (GENESIS_HASH).
+ * - `JCS`: RFC 8785 JSON canonicalisation of the PublicEntry object below, exactly the
+ *   fields of an entry in `/pods/{slug}/books/export.json` minus `hash`.
+ * - Private fields (which member, the private memo, the receipt number) enter only
+ *   through `privateDigest` = hex(SHA-256(UTF-8(JCS(PrivatePart)))), where PrivatePart
+ *   carries a random 32-byte salt, so the digest reveals nothing, yet a steward can show
+ *   the private part and its salt to prove a field was not changed.
+ *
+ * Decimals are strings in normal form (normalizeDecimal): "12.5", never "12.500000".
+ * Times are ISO 8601 in UTC with milliseconds ("2026-11-28T10:00:00.000Z").
+ */
+import { createHash, randomBytes } from "node:crypto";
+import canonicalize from "canonicalize";
+import type { CounterpartyKind, EntryKind, Fund } from "./model.ts";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+/** What enters the hash, and what the public export shows of an entry (plus `hash`). */
+export interface PublicEntry {
+  seq: number;
+  id: string;
+  kind: EntryKind;
+  /** The resource's key, e.g. "squash". */
+  resource: string;
+  unit: string;
+  /** Normal-form decimal; negative only for a correction. */
+  quantity: string;
+  fund: Fund | null;
+  /** Market-equivalent value in `currency`, normal-form decimal. */
+  marketValue: string;
+  /** The price actually charged (usually "0"). */
+  charged: string;
+  currency: string;
+  counterpartyKind: CounterpartyKind;
+  /** Another pod's actor URI, or an outside label; null for a member (private) or none. */
+  counterparty: string | null;
+  publicMemo: string;
+  occurredAt: string;
+  recordedAt: string;
+  /** The seq of the entry a correction corrects. */
+  corrects: number | null;
+  privateDigest: string;
+}
+
+/** The private side of an entry; only its digest is public. */
+export interface PrivatePart {
+  /** 32 random bytes, base64url. */
+  salt: string;
+  /** The member's pseudonym (m-7f3a), when the counterparty is a member. */
+  member: string | null;
+  privateMemo: string;
+  /** The commons receipt number of a draw. */
+  receipt: string | null;
+}
+
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError("value cannot be canonicalised");
+  return text;
+}
+
+export function newSalt(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export function privateDigest(part: PrivatePart): string {
+  return createHash("sha256").update(canonicalJson(part), "utf8").digest("hex");
+}
+
+export function entryHash(prevHash: string, entry: PublicEntry): string {
+  if (!/^[0-9a-f]{64}$/.test(prevHash)) throw new TypeError("prevHash must be 64 lowercase hex digits");
+  return createHash("sha256").update(Buffer.from(prevHash, "hex")).update(canonicalJson(entry), "utf8").digest("hex");
+}
+
+export interface ChainFault {
+  seq: number;
+  reason: "hash_mismatch" | "prev_hash_mismatch" | "seq_gap";
+  expected: string;
+  found: string;
+}
+
+/**
+ * Checks entries in seq order, starting after `prevHash` at `prevSeq` (GENESIS_HASH and 0
+ * for the whole chain). Returns the first fault, or null with the head reached.
+ */
+export function verifyChain(
+  entries: Iterable<PublicEntry & { hash: string; prevHash?: string }>,
+  start: { prevSeq: number; prevHash: string } = { prevSeq: 0, prevHash: GENESIS_HASH },
+): { fault: ChainFault | null; headSeq: number; headHash: string } {
+  let prev = start.prevHash;
+  let seq = start.prevSeq;
+  for (const e of entries) {
+    if (e.seq !== seq + 1) return { fault: { seq: e.seq, reason: "seq_gap", expected: String(seq + 1), found: String(e.seq) }, headSeq: seq, headHash: prev };
+    if (e.prevHash !== undefined && e.prevHash !== prev) {
+      return { fault: { seq: e.seq, reason: "prev_hash_mismatch", expected: prev, found: e.prevHash }, headSeq: seq, headHash: prev };
+    }
+    const { hash, prevHash: _p, ...rest } = e;
+    const computed = entryHash(prev, rest as PublicEntry);
+    if (computed !== hash) return { fault: { seq: e.seq, reason: "hash_mismatch", expected: computed, found: hash }, headSeq: seq, headHash: prev };
+    prev = hash;
+    seq = e.seq;
+  }
+  return { fault: null, headSeq: seq, headHash: prev };
+}
