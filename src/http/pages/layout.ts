@@ -13,6 +13,10 @@ export interface PageMeta {
   /** For articles: when first published and last modified. */
   publishedAt?: Date;
   modifiedAt?: Date;
+  /** More CSS for this page, after the common style (e.g. charts, print rules). */
+  style?: string;
+  /** Ask search engines not to index the page (receipts). */
+  noindex?: boolean;
 }
 
 const STYLE = `
@@ -47,9 +51,10 @@ export function page(meta: PageMeta, body: SafeHtml): string {
 ${meta.image ? html`<meta property="og:image" content="${meta.image}">` : ""}
 ${meta.publishedAt ? html`<meta property="article:published_time" content="${meta.publishedAt.toISOString()}">` : ""}
 ${meta.modifiedAt ? html`<meta property="article:modified_time" content="${meta.modifiedAt.toISOString()}">` : ""}
+${meta.noindex ? html`<meta name="robots" content="noindex, nofollow">` : ""}
 <link rel="canonical" href="${meta.url}">
 ${meta.activityPubUrl ? html`<link rel="alternate" type="application/activity+json" href="${meta.activityPubUrl}">` : ""}
-<style>${raw(STYLE)}</style>
+<style>${raw(STYLE)}${meta.style ? raw(meta.style) : ""}</style>
 </head>
 <body><main>
 ${body}
