@@ -19,22 +19,25 @@ import { Dec } from "../../domain/books/decimal.ts";
 import { html, type SafeHtml } from "../../lib/html.ts";
 
 /** Width and height of every chart's viewBox; the SVG scales to its container's width. */
-export const CHART_WIDTH = 480;
+export const CHART_WIDTH = 400;
 const PLOT_HEIGHT = 220;
-const MARGIN = { top: 14, right: 14, bottom: 34, left: 62 };
+const MARGIN = { top: 14, right: 10, bottom: 36, left: 56 };
+/** Font sizes in viewBox units (a 400-unit chart on a 360 px phone is drawn at ~0.8 scale). */
+const AXIS_FONT = 14;
+const LABEL_FONT = 16;
 
 /** Palette for series (funds first); each colour also has a class so the page's CSS can adapt it. */
 export const SERIES_COLOURS: readonly string[] = ["#b5542c", "#2f6b3a", "#6d55a3", "#8a6d1f", "#1f6d8a"];
 
 /** CSS for charts and text alternatives; the pages add it to their style block. */
 export const CHART_STYLE = `
-.chart{margin:1rem 0}.chart svg{display:block;width:100%;height:auto;max-width:40rem;color:var(--fg);overflow:visible}
-.chart .axis{fill:var(--muted);font-size:12px}.chart .grid{stroke:var(--line)}.chart .zero{stroke:var(--muted)}
+.chart{margin:1rem 0}.chart svg{display:block;width:100%;height:auto;max-width:32rem;color:var(--fg);overflow:visible}
+.chart .axis{fill:var(--muted)}.chart .grid{stroke:var(--line)}.chart .zero{stroke:var(--muted)}
 .chart .line{stroke:var(--accent)}.chart .area{fill:var(--accent);fill-opacity:.14}.chart .dot{fill:var(--accent)}
 .chart figcaption{font-size:.9rem;color:var(--muted)}.legend{display:flex;flex-wrap:wrap;gap:.2rem 1rem;list-style:none;padding:0;margin:.3rem 0}
 .legend li{margin:0}.legend svg{display:inline-block;width:.8rem;height:.8rem;vertical-align:-.05rem;margin-right:.3rem}
 .visually-hidden{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap;border:0}
-@media print{.chart{break-inside:avoid}.chart svg{max-width:100%}}
+@media print{.chart{break-inside:avoid}.chart svg{max-width:28rem}}
 `;
 
 /** Pixel geometry from an exact decimal (drawing only; see the header). */
@@ -81,7 +84,7 @@ function yAxis(y: ReturnType<typeof scaleLinear<number, number>>, figures: Figur
   return html`<g aria-hidden="true">${ticks.map((t) => {
     const at = px(y(t));
     return html`<line class="${t === 0 ? "zero" : "grid"}" x1="${px(x0)}" x2="${px(x1)}" y1="${at}" y2="${at}" stroke="#c8cec3" stroke-width="1"/>
-<text class="axis" x="${px(x0 - 6)}" y="${at}" dy="0.32em" text-anchor="end" fill="currentColor" font-size="12">${figures.axisFormat(t)}</text>`;
+<text class="axis" x="${px(x0 - 6)}" y="${at}" dy="0.32em" text-anchor="end" fill="currentColor" font-size="${AXIS_FONT}">${figures.axisFormat(t)}</text>`;
   })}</g>`;
 }
 
@@ -126,7 +129,7 @@ export function lineChart(c: ChartText & Figures & { points: LinePoint[]; valueH
   const xy = values.map((v, i) => [x(i), y(v)] as [number, number]);
   const linePath = line().x((d) => d[0]).y((d) => d[1])(xy) ?? "";
   const areaPath = area().x((d) => d[0]).y0(y(0)).y1((d) => d[1])(xy) ?? "";
-  const labelled = labelIndices(points.length, 5);
+  const labelled = labelIndices(points.length, 4);
   const last = points.length - 1;
   return html`<figure class="chart" id="${c.id}">
 ${svgOpen(c, height)}
@@ -134,7 +137,7 @@ ${yAxis(y, c, x0, x1)}
 <g aria-hidden="true">
 ${points.length > 1 ? html`<path class="area" d="${areaPath}" fill="#2f6b3a" fill-opacity="0.14"/><path class="line" d="${linePath}" fill="none" stroke="#2f6b3a" stroke-width="2.5" stroke-linejoin="round"/>` : ""}
 ${xy.map(([cx, cy], i) => (i === last || points.length <= 16 ? html`<circle class="dot" cx="${px(cx)}" cy="${px(cy)}" r="${i === last ? 4 : 2.5}" fill="#2f6b3a"/>` : ""))}
-${labelled.map((i) => html`<text class="axis" x="${px(x(i))}" y="${height - MARGIN.bottom + 18}" text-anchor="${points.length > 1 && i === 0 ? "start" : points.length > 1 && i === last ? "end" : "middle"}" fill="currentColor" font-size="12">${points[i]!.shortLabel}</text>`)}
+${labelled.map((i) => html`<text class="axis" x="${px(x(i))}" y="${height - MARGIN.bottom + 20}" text-anchor="${points.length > 1 && i === 0 ? "start" : points.length > 1 && i === last ? "end" : "middle"}" fill="currentColor" font-size="${AXIS_FONT}">${points[i]!.shortLabel}</text>`)}
 </g>
 </svg>
 <figcaption>${c.description}</figcaption>
@@ -171,7 +174,7 @@ export function stackedBarChart(
   const y = scaleLinear().domain(valueDomain(extremes)).range([height - MARGIN.bottom, MARGIN.top]).nice(4);
   const band = scaleBand<number>().domain(buckets.map((_, i) => i)).range([x0, x1]).paddingInner(0.2).paddingOuter(0.1);
   const width = band.bandwidth();
-  const labelled = labelIndices(buckets.length, 6);
+  const labelled = labelIndices(buckets.length, 4);
   const total = (b: StackBucket) => normalTotal(keys.map((k) => b.values[k] ?? "0"));
   return html`<figure class="chart" id="${c.id}">
 ${svgOpen(c, height)}
@@ -185,7 +188,7 @@ ${layers.map((layer, s) => {
     return h > 0 ? html`<rect x="${px(band(i)!)}" y="${px(top)}" width="${px(width)}" height="${px(h)}"/>` : "";
   })}</g>`;
 })}
-${labelled.map((i) => html`<text class="axis" x="${px(band(i)! + width / 2)}" y="${height - MARGIN.bottom + 18}" text-anchor="middle" fill="currentColor" font-size="12">${buckets[i]!.shortLabel}</text>`)}
+${labelled.map((i) => html`<text class="axis" x="${px(band(i)! + width / 2)}" y="${height - MARGIN.bottom + 20}" text-anchor="middle" fill="currentColor" font-size="${AXIS_FONT}">${buckets[i]!.shortLabel}</text>`)}
 </g>
 </svg>
 <figcaption><ul class="legend">${series.map((s, i) => html`<li>${swatch(SERIES_COLOURS[i % SERIES_COLOURS.length]!, `series-${s.key}`)}${s.label}</li>`)}</ul>${c.description}</figcaption>
@@ -218,8 +221,8 @@ export interface Bar {
   group: string;
 }
 
-const BAR_ROW = 40;
-const GROUP_ROW = 24;
+const BAR_ROW = 46;
+const GROUP_ROW = 26;
 
 export function barChart(
   c: ChartText & { bars: Bar[]; groupLabel?: (group: string) => string; labelHeading: string; valueHeading: string; empty?: string },
@@ -235,16 +238,16 @@ export function barChart(
     const bars = c.bars.filter((b) => b.group === group);
     const x = scaleLinear().domain(valueDomain(bars.map((b) => toFloat(b.value)))).range([left, right]);
     if (showGroups) {
-      rows.push(html`<text class="axis" x="${left}" y="${top + 15}" fill="currentColor" font-size="12" font-style="italic">${c.groupLabel ? c.groupLabel(group) : group}</text>`);
+      rows.push(html`<text class="axis" x="${left}" y="${top + 17}" fill="currentColor" font-size="${AXIS_FONT}" font-style="italic">${c.groupLabel ? c.groupLabel(group) : group}</text>`);
       top += GROUP_ROW;
     }
     for (const b of bars) {
       const v = toFloat(b.value);
       const from = x(Math.min(0, v));
       const w = Math.abs(x(v) - x(0));
-      rows.push(html`<text x="${left}" y="${top + 13}" fill="currentColor" font-size="13">${b.label} <tspan font-weight="bold">${b.valueText}</tspan></text>
-<rect class="bar-track" x="${left}" y="${top + 19}" width="${right - left}" height="12" rx="2" fill="#999" fill-opacity="0.15"/>
-${w > 0 ? html`<rect class="bar${v < 0 ? " negative" : ""}" x="${px(from)}" y="${top + 19}" width="${px(Math.max(w, 1))}" height="12" rx="2" fill="${v < 0 ? SERIES_COLOURS[0]! : SERIES_COLOURS[1]!}"/>` : ""}`);
+      rows.push(html`<text x="${left}" y="${top + 16}" fill="currentColor" font-size="${LABEL_FONT}">${b.label} <tspan font-weight="bold">${b.valueText}</tspan></text>
+<rect class="bar-track" x="${left}" y="${top + 24}" width="${right - left}" height="14" rx="2" fill="#999" fill-opacity="0.15"/>
+${w > 0 ? html`<rect class="bar${v < 0 ? " negative" : ""}" x="${px(from)}" y="${top + 24}" width="${px(Math.max(w, 1))}" height="14" rx="2" fill="${v < 0 ? SERIES_COLOURS[0]! : SERIES_COLOURS[1]!}"/>` : ""}`);
       top += BAR_ROW;
     }
   }
