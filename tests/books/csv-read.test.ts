@@ -117,12 +117,12 @@ describe("ledger CSV: rows", () => {
     ]);
   });
 
-  it("an empty required cell is REQUIRED, naming the column", async () => {
-    const bad = errorsOf(await read("kind,resource,quantity\ndraw,,1\n,rice,\n"));
-    expect(bad.map((e) => [e.row, e.column, e.code])).toEqual([
-      [1, "resource", "REQUIRED"],
-      [2, "kind", "REQUIRED"],
-      [2, "quantity", "REQUIRED"],
+  it("an empty kind or quantity is FIELD_REQUIRED, naming the column; an empty resource is left to the ledger's rules (a correction may omit it)", async () => {
+    const items = await read("kind,resource,quantity,corrects\ncorrection,,-1,4\n,rice,,\n");
+    expect(entriesOf(items)).toEqual([{ row: 1, kind: "correction", quantity: "-1", corrects: 4 }]);
+    expect(errorsOf(items).map((e) => [e.row, e.column, e.code])).toEqual([
+      [2, "kind", "FIELD_REQUIRED"],
+      [2, "quantity", "FIELD_REQUIRED"],
     ]);
   });
 });

@@ -62,7 +62,8 @@ export const CSV_MAX_RECORD_CHARS = 100_000;
 /** One row's fields, named like the ledger's entry input (camelCase); empty cells are absent. */
 export interface CsvEntryFields {
   kind: string;
-  resource: string;
+  /** Absent only when the cell is empty (allowed for a correction). */
+  resource?: string;
   quantity: string;
   unit?: string;
   fund?: string;
@@ -281,9 +282,10 @@ function readRow(row: number, cells: string[], header: Header): CsvItem[] {
   // A record whose cells are all empty (a blank line, or a cleared spreadsheet row) is no entry.
   if (empty) return [];
   if (errors.length > 0) return errors;
-  for (const required of CSV_REQUIRED_COLUMNS) {
+  // The resource of a correction may be left empty (it is the corrected entry's); the ledger's rules check it.
+  for (const required of ["kind", "quantity"] as const) {
     if (fields[FIELD_OF_COLUMN[required]] === undefined) {
-      errors.push({ row, error: { row, column: required, code: "REQUIRED", message: `row ${row}: ${required} is empty` } });
+      errors.push({ row, error: { row, column: required, code: "FIELD_REQUIRED", message: `row ${row}: ${required} is empty` } });
     }
   }
   if (errors.length > 0) return errors;
