@@ -13,10 +13,10 @@ import type { Database } from "../db/schema.ts";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { lockHolder, DirectoryLockedError, InsecurePathError, LockUnavailableError } from "../db/lock.ts";
 import { DomainError } from "../domain/errors.ts";
-import { callAdminSocket, AdminSocketUnavailableError } from "./admin-client.ts";
+import { callAdminSocket, callAdminSocketStream, AdminSocketUnavailableError } from "./admin-client.ts";
 import { configureLogging } from "../lib/logging.ts";
 import { SOFTWARE_VERSION } from "../lib/version.ts";
-import { runAdminOp } from "../services/admin-ops.ts";
+import { runAdminOp, type OpContext } from "../services/admin-ops.ts";
 import { createAppContext } from "../wiring.ts";
 import { copyDatabase } from "./db-copy.ts";
 import { getStoredOrigin, movePublicOrigin, PublicUrlChangedError } from "../services/node-identity.ts";
@@ -39,7 +39,7 @@ function config(): Config {
 }
 
 /** Runs one admin operation, locally or through the running node. */
-async function op(name: string, args: Record<string, unknown>): Promise<unknown> {
+async function op(name: string, args: Record<string, unknown>, context?: OpContext): Promise<unknown> {
   const cfg = config();
   await configureLogging(cfg.logLevel);
   if (!cfg.databaseUrl) {
@@ -48,12 +48,12 @@ async function op(name: string, args: Record<string, unknown>): Promise<unknown>
       if (!cfg.adminSocket) {
         throw new CliError(`A node (process ${holder}) is using ${cfg.dataDir} and its admin socket is off; stop it or set ADMIN_SOCKET.`);
       }
-      return callAdminSocket(cfg.adminSocket, name, args);
+      return context ? callAdminSocketStream(cfg.adminSocket, name, args, context) : callAdminSocket(cfg.adminSocket, name, args);
     }
   }
   const ctx = await createAppContext(cfg);
   try {
-    return await runAdminOp(ctx.deps, name, args);
+    return await runAdminOp(ctx.deps, name, args, context);
   } finally {
     await ctx.close();
   }

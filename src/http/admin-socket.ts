@@ -4,8 +4,10 @@
  * opening the database a second time.
  */
 import fs from "node:fs";
+import type { ServerResponse } from "node:http";
 import nodePath from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
+import { DomainError } from "../domain/errors.ts";
 import { runAdminOp } from "../services/admin-ops.ts";
 import type { ServiceDeps } from "../services/ports.ts";
 import { installErrorHandler } from "./errors.ts";
@@ -16,6 +18,7 @@ export async function startAdminSocket(path: string, deps: ServiceDeps): Promise
   app.post<{ Params: { op: string }; Body: unknown }>("/ops/:op", async (request) => ({
     result: await runAdminOp(deps, request.params.op, request.body ?? {}),
   }));
+  app.post<{ Params: { op: string }; Body: unknown }>("/ops-stream/:op", (request, reply) => streamAdminOp(deps, request.params.op, request.body ?? {}, reply.hijack().raw));
   app.get("/ping", async () => ({ pid: process.pid }));
   // We hold the data directory lock, so a socket file left here belongs to a dead process.
   fs.rmSync(path, { force: true });
@@ -38,6 +41,63 @@ export async function startAdminSocket(path: string, deps: ServiceDeps): Promise
     throw error;
   }
   return app;
+}
+
+/**
+ * `POST /ops-stream/:op` answers 200 at once with NDJSON, one JSON object a line:
+ * `{"progress":{…}}` as the operation reports how far it got, `{"data":"…"}` for each
+ * piece of its output (an export; written with backpressure, so a slow reader slows the
+ * export instead of filling memory), then exactly one last line, `{"result":…}` or
+ * `{"error":CODE,"kind":…,"message":…,"details":…}` (the status line was sent before the
+ * outcome was known, so the error travels in the body). `/ops/:op` is unchanged.
+ */
+async function streamAdminOp(deps: ServiceDeps, op: string, args: unknown, res: ServerResponse): Promise<void> {
+  res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
+  let closed = false;
+  res.on("close", () => (closed = true));
+  const send = async (value: unknown): Promise<void> => {
+    if (closed || res.destroyed) throw new AdminStreamClosedError();
+    if (!res.write(JSON.stringify(value) + "\n")) {
+      await new Promise<void>((resolve, reject) => {
+        const done = () => {
+          res.off("drain", done);
+          res.off("close", done);
+          if (closed) reject(new AdminStreamClosedError());
+          else resolve();
+        };
+        res.on("drain", done);
+        res.on("close", done);
+      });
+    }
+  };
+  let last: unknown;
+  try {
+    const result = await runAdminOp(deps, op, args, {
+      // Progress is advisory: a reader that went away does not stop the operation.
+      onProgress: (progress) => void send({ progress }).catch(() => {}),
+      write: (chunk) => send({ data: chunk }),
+    });
+    last = { result: result ?? null };
+  } catch (error) {
+    if (error instanceof DomainError) {
+      last = { error: error.code, kind: error.kind, message: error.message, ...(error.details && { details: error.details }) };
+    } else if (error instanceof AdminStreamClosedError) {
+      last = null;
+    } else {
+      deps.log.error("admin operation {op} failed: {error}", { op, error: String(error) });
+      last = { error: "INTERNAL_ERROR", kind: null, message: "Something went wrong on this node" };
+    }
+  }
+  if (last !== null && !closed) res.end(JSON.stringify(last) + "\n");
+  else res.destroy();
+}
+
+/** The client of an `/ops-stream` call went away (a stopped `hyphae ledger export`). */
+class AdminStreamClosedError extends Error {
+  constructor() {
+    super("The admin client closed the stream");
+    this.name = "AdminStreamClosedError";
+  }
 }
 
 /** The admin socket (or its directory) is open to other users: start-up refuses it. */

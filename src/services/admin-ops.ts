@@ -19,6 +19,17 @@ import { SUMMARY_OPS, SUMMARY_POD_WRITES } from "./summary-ops.ts";
 
 const pod = z.object({ pod: podSlugSchema });
 
+/**
+ * What a long operation may use besides its arguments: `onProgress` hears how far it got
+ * (an import's rows), `write` takes its output piece by piece (an export), so neither the
+ * CLI nor the admin socket holds a whole file in memory. Both are optional: an operation
+ * that needs `write` refuses to run without it.
+ */
+export interface OpContext {
+  onProgress?: (progress: Record<string, unknown>) => void;
+  write?: (chunk: string) => Promise<void>;
+}
+
 const OPS = {
   "pod.create": {
     args: z.object({
@@ -145,10 +156,10 @@ const POD_WRITES: ReadonlySet<string> = new Set([
 ]);
 export const ADMIN_OPS = Object.keys(OPS) as AdminOp[];
 
-export async function runAdminOp(deps: ServiceDeps, op: string, args: unknown): Promise<unknown> {
-  const spec = (OPS as Record<string, { args: z.ZodType; run: (deps: ServiceDeps, a: never) => Promise<unknown> }>)[op];
+export async function runAdminOp(deps: ServiceDeps, op: string, args: unknown, context: OpContext = {}): Promise<unknown> {
+  const spec = (OPS as Record<string, { args: z.ZodType; run: (deps: ServiceDeps, a: never, context: OpContext) => Promise<unknown> }>)[op];
   if (!spec) throw invalid("UNKNOWN_OPERATION", `Unknown operation ${op}`);
   const parsed = parseOrThrow(spec.args, args ?? {});
   if (POD_WRITES.has(op)) await pods.getActivePod(deps, (parsed as { pod: string }).pod);
-  return spec.run(deps, parsed as never);
+  return spec.run(deps, parsed as never, context);
 }
