@@ -1,11 +1,13 @@
 /**
  * Periodic jobs a worker runs: flush the transactional outbox (catches events whose
  * process stopped between commit and send), sweep expired key-value entries, and forget
- * inbox activity records older than 30 days and idempotency keys older than a day.
+ * inbox activity records older than 30 days and idempotency keys older than a day, and
+ * publish the summaries of the open books' periods that have ended.
  */
 import type { AppContext } from "../wiring.ts";
 import { sweepIdempotencyKeys } from "../services/idempotency.ts";
 import { sweepInboxActivities } from "../services/inbox.ts";
+import { closeDuePeriods } from "../services/summaries.ts";
 
 export interface Scheduler {
   stop(): Promise<void>;
@@ -34,6 +36,8 @@ export function startScheduler(ctx: AppContext): Scheduler {
     every(10 * 60 * 1000, "kv-sweep", () => ctx.kv.sweepExpired()),
     every(60 * 60 * 1000, "inbox-sweep", () => sweepInboxActivities(ctx.deps)),
     every(60 * 60 * 1000, "idempotency-sweep", () => sweepIdempotencyKeys(ctx.deps)),
+    // Publishes each pod's ended periods once (safe with several workers).
+    every(60 * 1000, "close-periods", () => closeDuePeriods(ctx.deps)),
   ];
   return {
     async stop() {
