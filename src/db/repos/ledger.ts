@@ -1,0 +1,347 @@
+/**
+ * The append-only ledger: the chain head (locked for every append), batch inserts, and
+ * the queries behind stock, balances, series, provided value, listings and receipts.
+ *
+ * A correction counts in the direction of the entry it corrects: its "effective kind" is
+ * that entry's kind (a self-join on corrects_seq). All sums are numeric in SQL and come
+ * back as decimal strings.
+ */
+import { sql, type Kysely, type RawBuilder, type Transaction } from "kysely";
+import type { CounterpartyKind, Database, EntryKind, Fund } from "../schema.ts";
+import { trimDecimal } from "./books.ts";
+
+export const GENESIS = "0".repeat(64);
+
+export interface HeadRecord {
+  seq: number;
+  hash: string;
+  receipts: number;
+}
+
+/**
+ * Locks the pod's chain head for the rest of the transaction, creating it at the genesis
+ * when missing. Every append goes through this lock, so two writers never fork the chain.
+ */
+export async function lockHead(trx: Transaction<Database>, podId: string, now: Date): Promise<HeadRecord> {
+  await trx
+    .insertInto("ledger_heads")
+    .values({ pod_id: podId, seq: 0, hash: GENESIS, receipts: 0, updated_at: now })
+    .onConflict((oc) => oc.column("pod_id").doNothing())
+    .execute();
+  const row = await trx.selectFrom("ledger_heads").select(["seq", "hash", "receipts"]).where("pod_id", "=", podId).forUpdate().executeTakeFirstOrThrow();
+  return { seq: Number(row.seq), hash: row.hash, receipts: Number(row.receipts) };
+}
+
+export async function updateHead(trx: Transaction<Database>, podId: string, head: HeadRecord, now: Date): Promise<void> {
+  await trx
+    .updateTable("ledger_heads")
+    .set({ seq: head.seq, hash: head.hash, receipts: head.receipts, updated_at: now })
+    .where("pod_id", "=", podId)
+    .execute();
+}
+
+export async function getHead(db: Kysely<Database>, podId: string): Promise<HeadRecord | null> {
+  const row = await db.selectFrom("ledger_heads").select(["seq", "hash", "receipts"]).where("pod_id", "=", podId).executeTakeFirst();
+  return row ? { seq: Number(row.seq), hash: row.hash, receipts: Number(row.receipts) } : null;
+}
+
+export interface LedgerRow {
+  podId: string;
+  seq: number;
+  id: string;
+  kind: EntryKind;
+  resourceId: string;
+  resourceKey: string;
+  unit: string;
+  currency: string;
+  quantity: string;
+  fund: Fund | null;
+  marketValue: string;
+  charged: string;
+  counterpartyKind: CounterpartyKind;
+  memberId: string | null;
+  counterparty: string | null;
+  publicMemo: string;
+  privateMemo: string;
+  occurredAt: Date;
+  recordedAt: Date;
+  correctsSeq: number | null;
+  receiptNumber: string | null;
+  privateSalt: string;
+  privateDigest: string;
+  prevHash: string;
+  hash: string;
+  importId: string | null;
+}
+
+/** 26 columns a row: 500 rows stay well under the 65 535 parameters of one statement. */
+const INSERT_BATCH = 500;
+
+export async function insertEntries(trx: Transaction<Database>, rows: readonly LedgerRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+    await trx
+      .insertInto("ledger_entries")
+      .values(
+        rows.slice(i, i + INSERT_BATCH).map((r) => ({
+          pod_id: r.podId,
+          seq: r.seq,
+          id: r.id,
+          kind: r.kind,
+          resource_id: r.resourceId,
+          resource_key: r.resourceKey,
+          unit: r.unit,
+          currency: r.currency,
+          quantity: r.quantity,
+          fund: r.fund,
+          market_value: r.marketValue,
+          charged: r.charged,
+          counterparty_kind: r.counterpartyKind,
+          member_id: r.memberId,
+          counterparty: r.counterparty,
+          public_memo: r.publicMemo,
+          private_memo: r.privateMemo,
+          occurred_at: r.occurredAt,
+          recorded_at: r.recordedAt,
+          corrects_seq: r.correctsSeq,
+          receipt_number: r.receiptNumber,
+          private_salt: r.privateSalt,
+          private_digest: r.privateDigest,
+          prev_hash: r.prevHash,
+          hash: r.hash,
+          import_id: r.importId,
+        })),
+      )
+      .execute();
+  }
+}
+
+export async function countEntries(db: Kysely<Database>, podId: string): Promise<number> {
+  const row = await db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<string>().as("n")).where("pod_id", "=", podId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function resourceHasEntries(db: Kysely<Database>, resourceId: string): Promise<boolean> {
+  const row = await db.selectFrom("ledger_entries").select("seq").where("resource_id", "=", resourceId).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** +1 when the entry (or the entry a correction corrects) brings something in, -1 when it takes out. */
+const SIGN = sql<number>`(case when coalesce(t.kind, e.kind) in ('contribution', 'transfer_in') then 1 else -1 end)`;
+const EFFECTIVE_KIND = sql<EntryKind>`coalesce(t.kind, e.kind)`;
+/** Value taken out without being paid for: draws and transfers out (and their corrections). */
+const RECLAIMED = sql<string>`coalesce(sum(case when coalesce(t.kind, e.kind) in ('draw', 'transfer_out') then e.market_value - e.charged else 0 end), 0)`;
+
+function atOrBefore(at: Date | undefined): RawBuilder<unknown> {
+  return at ? sql`and e.occurred_at <= ${at}` : sql``;
+}
+
+/** Stock per resource id (all entries, or those that occurred at or before `at`). */
+export async function stockByResource(db: Kysely<Database>, podId: string, at?: Date): Promise<Map<string, string>> {
+  const { rows } = await sql<{ resource_id: string; stock: string }>`
+    select e.resource_id, sum(e.quantity * ${SIGN}) as stock
+    from ledger_entries e
+    left join ledger_entries t on t.pod_id = e.pod_id and t.seq = e.corrects_seq
+    where e.pod_id = ${podId} ${atOrBefore(at)}
+    group by e.resource_id`.execute(db);
+  return new Map(rows.map((r) => [r.resource_id, trimDecimal(String(r.stock))]));
+}
+
+export interface FundFlowRow {
+  fund: Fund;
+  inflowValue: string;
+  outflowValue: string;
+  entries: number;
+}
+
+export async function fundFlows(db: Kysely<Database>, podId: string, at?: Date): Promise<FundFlowRow[]> {
+  const { rows } = await sql<{ fund: Fund; inflow: string; outflow: string; n: string }>`
+    select e.fund,
+      coalesce(sum(case when ${SIGN} > 0 then e.market_value else 0 end), 0) as inflow,
+      coalesce(sum(case when ${SIGN} < 0 then e.market_value else 0 end), 0) as outflow,
+      count(*) as n
+    from ledger_entries e
+    left join ledger_entries t on t.pod_id = e.pod_id and t.seq = e.corrects_seq
+    where e.pod_id = ${podId} and e.fund is not null ${atOrBefore(at)}
+    group by e.fund`.execute(db);
+  return rows.map((r) => ({ fund: r.fund, inflowValue: trimDecimal(String(r.inflow)), outflowValue: trimDecimal(String(r.outflow)), entries: Number(r.n) }));
+}
+
+export async function totals(db: Kysely<Database>, podId: string, at?: Date): Promise<{ valueReclaimed: string; entries: number }> {
+  const { rows } = await sql<{ reclaimed: string; n: string }>`
+    select ${RECLAIMED} as reclaimed, count(*) as n
+    from ledger_entries e
+    left join ledger_entries t on t.pod_id = e.pod_id and t.seq = e.corrects_seq
+    where e.pod_id = ${podId} ${atOrBefore(at)}`.execute(db);
+  return { valueReclaimed: trimDecimal(String(rows[0]!.reclaimed)), entries: Number(rows[0]!.n) };
+}
+
+export interface SeriesRow {
+  start: Date;
+  fund: Fund | null;
+  reclaimed: string;
+  outflow: string;
+}
+
+/** Per bucket (UTC week from Monday, or calendar month) and fund: value reclaimed and outflow value, for entries before `to`. */
+export async function seriesRows(db: Kysely<Database>, podId: string, bucket: "week" | "month", to: Date): Promise<SeriesRow[]> {
+  const unit = bucket === "week" ? sql.lit("week") : sql.lit("month");
+  const { rows } = await sql<{ start: Date | string; fund: Fund | null; reclaimed: string; outflow: string }>`
+    select (date_trunc(${unit}, e.occurred_at at time zone 'UTC') at time zone 'UTC') as start, e.fund,
+      ${RECLAIMED} as reclaimed,
+      coalesce(sum(case when ${SIGN} < 0 then e.market_value else 0 end), 0) as outflow
+    from ledger_entries e
+    left join ledger_entries t on t.pod_id = e.pod_id and t.seq = e.corrects_seq
+    where e.pod_id = ${podId} and e.occurred_at < ${to}
+    group by 1, 2
+    order by 1`.execute(db);
+  return rows.map((r) => ({ start: new Date(r.start), fund: r.fund, reclaimed: trimDecimal(String(r.reclaimed)), outflow: trimDecimal(String(r.outflow)) }));
+}
+
+export interface ProvidedRow {
+  resourceKey: string;
+  name: string;
+  unit: string;
+  category: string;
+  quantity: string;
+  value: string;
+}
+
+/** Net quantity and market value of what went out to people and pods (draws, transfers out and their corrections) in [from, to). */
+export async function providedRows(db: Kysely<Database>, podId: string, from: Date, to: Date): Promise<ProvidedRow[]> {
+  const { rows } = await sql<{ key: string; name: string; unit: string; category: string; quantity: string; value: string }>`
+    select r.key, r.name, r.unit, r.category, sum(e.quantity) as quantity, sum(e.market_value) as value
+    from ledger_entries e
+    left join ledger_entries t on t.pod_id = e.pod_id and t.seq = e.corrects_seq
+    join book_resources r on r.id = e.resource_id
+    where e.pod_id = ${podId} and ${EFFECTIVE_KIND} in ('draw', 'transfer_out')
+      and e.occurred_at >= ${from} and e.occurred_at < ${to}
+    group by r.key, r.name, r.unit, r.category
+    order by r.category, r.key`.execute(db);
+  return rows.map((r) => ({
+    resourceKey: r.key,
+    name: r.name,
+    unit: r.unit,
+    category: r.category,
+    quantity: trimDecimal(String(r.quantity)),
+    value: trimDecimal(String(r.value)),
+  }));
+}
+
+/** What a correction needs to know about earlier entries (no private fields beyond the member id). */
+export interface EntryFactsRow {
+  seq: number;
+  kind: EntryKind;
+  resourceId: string;
+  fund: Fund | null;
+  counterpartyKind: CounterpartyKind;
+  memberId: string | null;
+  counterparty: string | null;
+  quantity: string;
+  marketValue: string;
+  charged: string;
+  corrected: string;
+}
+
+/** Facts of the given entries (or all non-correction entries of the pod), with the sum of their corrections. */
+export async function entryFacts(db: Kysely<Database>, podId: string, seqs?: readonly number[]): Promise<EntryFactsRow[]> {
+  if (seqs && seqs.length === 0) return [];
+  const only = seqs ? sql`and e.seq in (${sql.join(seqs.map((s) => sql`${s}`))})` : sql`and e.kind <> 'correction'`;
+  const { rows } = await sql<{
+    seq: string;
+    kind: EntryKind;
+    resource_id: string;
+    fund: Fund | null;
+    counterparty_kind: CounterpartyKind;
+    member_id: string | null;
+    counterparty: string | null;
+    quantity: string;
+    market_value: string;
+    charged: string;
+    corrected: string | null;
+  }>`
+    select e.seq, e.kind, e.resource_id, e.fund, e.counterparty_kind, e.member_id, e.counterparty, e.quantity, e.market_value, e.charged,
+      (select sum(c.quantity) from ledger_entries c where c.pod_id = e.pod_id and c.corrects_seq = e.seq) as corrected
+    from ledger_entries e
+    where e.pod_id = ${podId} ${only}
+    order by e.seq`.execute(db);
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    kind: r.kind,
+    resourceId: r.resource_id,
+    fund: r.fund,
+    counterpartyKind: r.counterparty_kind,
+    memberId: r.member_id,
+    counterparty: r.counterparty,
+    quantity: trimDecimal(String(r.quantity)),
+    marketValue: trimDecimal(String(r.market_value)),
+    charged: trimDecimal(String(r.charged)),
+    corrected: r.corrected === null ? "0" : trimDecimal(String(r.corrected)),
+  }));
+}
+
+/** A stored entry with the resource's current name and the member's pseudonym. */
+export interface StoredEntry extends LedgerRow {
+  resourceName: string;
+  member: string | null;
+}
+
+function baseQuery(db: Kysely<Database>, podId: string) {
+  return db
+    .selectFrom("ledger_entries as e")
+    .innerJoin("book_resources as r", "r.id", "e.resource_id")
+    .leftJoin("book_members as m", "m.id", "e.member_id")
+    .selectAll("e")
+    .select(["r.name as resource_name", "m.pseudonym as member_pseudonym"])
+    .where("e.pod_id", "=", podId);
+}
+
+type StoredRow = Awaited<ReturnType<ReturnType<typeof baseQuery>["execute"]>>[number];
+
+function storedFromRow(r: StoredRow): StoredEntry {
+  return {
+    podId: r.pod_id,
+    seq: Number(r.seq),
+    id: r.id,
+    kind: r.kind,
+    resourceId: r.resource_id,
+    resourceKey: r.resource_key,
+    unit: r.unit,
+    currency: r.currency,
+    quantity: trimDecimal(r.quantity),
+    fund: r.fund,
+    marketValue: trimDecimal(r.market_value),
+    charged: trimDecimal(r.charged),
+    counterpartyKind: r.counterparty_kind,
+    memberId: r.member_id,
+    counterparty: r.counterparty,
+    publicMemo: r.public_memo,
+    privateMemo: r.private_memo,
+    occurredAt: r.occurred_at,
+    recordedAt: r.recorded_at,
+    correctsSeq: r.corrects_seq === null ? null : Number(r.corrects_seq),
+    receiptNumber: r.receipt_number,
+    privateSalt: r.private_salt,
+    privateDigest: r.private_digest,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    importId: r.import_id,
+    resourceName: r.resource_name,
+    member: r.member_pseudonym,
+  };
+}
+
+/** Entries with seq > afterSeq, in seq order, at most `limit`. */
+export async function listEntriesAfter(db: Kysely<Database>, podId: string, afterSeq: number, limit: number): Promise<StoredEntry[]> {
+  const rows = await baseQuery(db, podId).where("e.seq", ">", String(afterSeq)).orderBy("e.seq").limit(limit).execute();
+  return rows.map(storedFromRow);
+}
+
+export async function getEntriesBySeq(db: Kysely<Database>, podId: string, first: number, last: number): Promise<StoredEntry[]> {
+  const rows = await baseQuery(db, podId).where("e.seq", ">=", String(first)).where("e.seq", "<=", String(last)).orderBy("e.seq").execute();
+  return rows.map(storedFromRow);
+}
+
+export async function getEntryByReceipt(db: Kysely<Database>, podId: string, number: string): Promise<StoredEntry | null> {
+  const row = await baseQuery(db, podId).where("e.receipt_number", "=", number).executeTakeFirst();
+  return row ? storedFromRow(row) : null;
+}

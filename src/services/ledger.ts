@@ -1,0 +1,617 @@
+/**
+ * The pod's ledger: one write path (a session validates entries against the books' state,
+ * `appendPrepared` chains and inserts them under the head lock) shared by single entries
+ * (recordEntry, API and CLI) and CSV imports; and the read side: listings, balances,
+ * series for charts, provided value, receipts, the public entries and verification.
+ *
+ * The chain rules are in src/domain/books/chain.ts; the input rules in
+ * src/domain/books/entries.ts.
+ */
+import { randomBytes } from "node:crypto";
+import type { Transaction } from "kysely";
+import type { Database } from "../db/schema.ts";
+import { conflict, invalid, notFound } from "../domain/errors.ts";
+import { assertPodActive, type Pod } from "../domain/pods.ts";
+import { entryHash, GENESIS_HASH, newSalt, privateDigest, verifyChain, type ChainFault, type PrivatePart, type PublicEntry } from "../domain/books/chain.ts";
+import { Dec, normalizeDecimal, sumDecimals } from "../domain/books/decimal.ts";
+import { validateEntry, type EntryContext, type EntryFacts, type EntryInput, type ValidEntry } from "../domain/books/entries.ts";
+import { FUNDS, type CounterpartyKind, type EntryKind, type Fund } from "../domain/books/model.ts";
+import * as books from "../db/repos/books.ts";
+import * as ledger from "../db/repos/ledger.ts";
+import { getPodBySlug } from "../db/repos/pods.ts";
+import type { BookSettings } from "./books.ts";
+import { getPod } from "./pods.ts";
+import { writeOnce } from "./idempotency.ts";
+import type { ServiceDeps } from "./ports.ts";
+
+export type { EntryInput } from "../domain/books/entries.ts";
+
+// ---------------------------------------------------------------------------
+// Sessions: the one write path
+
+/** A validated entry, ready to chain. Opaque to callers. */
+export interface PreparedEntry {
+  readonly id: string;
+  readonly kind: EntryKind;
+  readonly recordedAt: Date;
+  /** The seq it gets when this session's entries are appended in order right after the head it saw. */
+  readonly expectedSeq: number;
+}
+
+export interface LedgerSession {
+  readonly podId: string;
+  readonly podSlug: string;
+  readonly settings: BookSettings;
+  /**
+   * Validates one input against resources, members and the running stock (which it
+   * updates). Throws DomainError (kind invalid) with details.field naming the input field.
+   */
+  prepare(input: EntryInput | unknown): PreparedEntry;
+}
+
+interface SessionState {
+  pod: Pod;
+  baseSeq: number;
+  prepared: number;
+  appended: number;
+  /** A prepared correction corrects an entry prepared in this session: seqs must come out as expected. */
+  needsExpectedSeqs: boolean;
+  resourcesById: Map<string, books.ResourceRecord>;
+  valid: WeakMap<PreparedEntry, { entry: ValidEntry; salt: string }>;
+}
+
+const sessions = new WeakMap<LedgerSession, SessionState>();
+
+export interface OpenSessionOptions {
+  /**
+   * The seqs that inputs may correct, when known in advance (recordEntry knows its one
+   * target). Without it, the facts of every entry are loaded.
+   */
+  corrects?: readonly number[];
+}
+
+/**
+ * Preloads resources, members and current stock. Pass `trx` to read inside your
+ * transaction: the chain head is then locked first, so the stock it reads cannot change
+ * before your entries are appended in that transaction.
+ */
+export async function openLedgerSession(
+  deps: ServiceDeps,
+  podSlug: string,
+  trx?: Transaction<Database>,
+  options: OpenSessionOptions = {},
+): Promise<LedgerSession> {
+  const db = trx ?? deps.db;
+  const found = await getPodBySlug(db, podSlug);
+  if (!found) throw notFound("POD_NOT_FOUND", `No pod named ${podSlug} on this node`);
+  const pod = assertPodActive(found);
+  const head = trx ? await ledger.lockHead(trx, pod.id, deps.clock.now()) : ((await ledger.getHead(db, pod.id)) ?? { seq: 0, hash: GENESIS_HASH, receipts: 0 });
+  const [settingsRecord, resources, members, stockRows, factRows] = await Promise.all([
+    books.getSettings(db, pod.id),
+    books.listResources(db, pod.id),
+    books.listMemberIds(db, pod.id),
+    ledger.stockByResource(db, pod.id),
+    ledger.entryFacts(db, pod.id, options.corrects),
+  ]);
+  const settings: BookSettings = {
+    currency: settingsRecord.currency,
+    allowOverdraw: settingsRecord.allowOverdraw,
+    autoPeriods: settingsRecord.autoPeriods,
+    invoiceAddressee: settingsRecord.invoiceAddressee,
+  };
+  const resourcesByKey = new Map(resources.map((r) => [r.key, r]));
+  const resourcesById = new Map(resources.map((r) => [r.id, r]));
+  const membersByPseudonym = new Map(members.map((m) => [m.pseudonym, m]));
+  const membersById = new Map(members.map((m) => [m.id, m]));
+  const stock = new Map<string, Dec>([...stockRows].map(([id, q]) => [id, new Dec(q)]));
+  const facts = new Map<number, EntryFacts>(factRows.map((f) => [f.seq, f]));
+  const now = deps.clock.now();
+  const ctx: EntryContext = {
+    now,
+    currency: settings.currency,
+    allowOverdraw: settings.allowOverdraw,
+    resourceByKey: (key) => resourcesByKey.get(key),
+    resourceById: (id) => resourcesById.get(id),
+    memberByPseudonym: (p) => membersByPseudonym.get(p),
+    memberById: (id) => membersById.get(id),
+    stockOf: (id) => stock.get(id) ?? new Dec(0),
+    entryBySeq: (seq) => facts.get(seq),
+  };
+  const state: SessionState = {
+    pod,
+    baseSeq: head.seq,
+    prepared: 0,
+    appended: 0,
+    needsExpectedSeqs: false,
+    resourcesById,
+    valid: new WeakMap(),
+  };
+  const session: LedgerSession = {
+    podId: pod.id,
+    podSlug: pod.slug,
+    settings,
+    prepare(input: unknown): PreparedEntry {
+      const entry = validateEntry(input, ctx);
+      const expectedSeq = state.baseSeq + state.prepared + 1;
+      if (entry.correctsSeq !== null && entry.correctsSeq > state.baseSeq) state.needsExpectedSeqs = true;
+      stock.set(entry.resourceId, ctx.stockOf(entry.resourceId).plus(entry.stockEffect));
+      if (entry.correctsSeq !== null) {
+        const target = facts.get(entry.correctsSeq)!;
+        facts.set(target.seq, { ...target, corrected: normalizeDecimal(new Dec(target.corrected).plus(entry.quantity)) });
+      } else {
+        facts.set(expectedSeq, {
+          seq: expectedSeq,
+          kind: entry.kind,
+          resourceId: entry.resourceId,
+          fund: entry.fund,
+          counterpartyKind: entry.counterpartyKind,
+          memberId: entry.memberId,
+          counterparty: entry.counterparty,
+          quantity: entry.quantity,
+          marketValue: entry.marketValue,
+          charged: entry.charged,
+          corrected: "0",
+        });
+      }
+      state.prepared++;
+      const prepared: PreparedEntry = Object.freeze({ id: deps.ids.uuid(), kind: entry.kind, recordedAt: now, expectedSeq });
+      state.valid.set(prepared, { entry, salt: newSalt() });
+      return prepared;
+    },
+  };
+  sessions.set(session, state);
+  return session;
+}
+
+const RECEIPT_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ23456789";
+
+/** `R<n>-` and 6 random characters of [A-Z2-9] (34 symbols, unbiased). */
+export function newReceiptNumber(n: number): string {
+  let suffix = "";
+  while (suffix.length < 6) {
+    for (const byte of randomBytes(12)) {
+      if (byte < 238 && suffix.length < 6) suffix += RECEIPT_ALPHABET[byte % 34];
+    }
+  }
+  return `R${n}-${suffix}`;
+}
+
+/** The public side of a stored or new entry (what is hashed and exported). */
+function publicEntryOf(row: ledger.LedgerRow): PublicEntry {
+  return {
+    seq: row.seq,
+    id: row.id,
+    kind: row.kind,
+    resource: row.resourceKey,
+    unit: row.unit,
+    quantity: row.quantity,
+    fund: row.fund,
+    marketValue: row.marketValue,
+    charged: row.charged,
+    currency: row.currency,
+    counterpartyKind: row.counterpartyKind,
+    counterparty: row.counterpartyKind === "member" ? null : row.counterparty,
+    publicMemo: row.publicMemo,
+    occurredAt: row.occurredAt.toISOString(),
+    recordedAt: row.recordedAt.toISOString(),
+    corrects: row.correctsSeq,
+    privateDigest: row.privateDigest,
+  };
+}
+
+/** Locks the chain head (if not yet locked in this trx), chains and inserts the entries in order. */
+export async function appendPrepared(
+  deps: ServiceDeps,
+  trx: Transaction<Database>,
+  session: LedgerSession,
+  entries: readonly PreparedEntry[],
+  opts: { importId?: string } = {},
+): Promise<{ firstSeq: number; lastSeq: number }> {
+  const state = sessions.get(session);
+  if (!state) throw new TypeError("appendPrepared: not a session from openLedgerSession");
+  const now = deps.clock.now();
+  const head = await ledger.lockHead(trx, state.pod.id, now);
+  if (entries.length === 0) return { firstSeq: head.seq + 1, lastSeq: head.seq };
+  if (state.needsExpectedSeqs && entries.some((e, i) => e.expectedSeq !== head.seq + i + 1)) {
+    throw conflict("LEDGER_CHANGED", "The ledger changed while these entries were prepared (a correction refers to one of them); prepare them again");
+  }
+  const rows: ledger.LedgerRow[] = [];
+  let prev = head.hash;
+  let seq = head.seq;
+  let receipts = head.receipts;
+  for (const prepared of entries) {
+    const data = state.valid.get(prepared);
+    if (!data) throw new TypeError("appendPrepared: entry was not prepared by this session");
+    const e = data.entry;
+    seq += 1;
+    const receiptNumber = e.needsReceipt ? newReceiptNumber(++receipts) : null;
+    const part: PrivatePart = { salt: data.salt, member: e.member, privateMemo: e.privateMemo, receipt: receiptNumber };
+    const row: ledger.LedgerRow = {
+      podId: state.pod.id,
+      seq,
+      id: prepared.id,
+      kind: e.kind,
+      resourceId: e.resourceId,
+      resourceKey: e.resourceKey,
+      unit: e.unit,
+      currency: e.currency,
+      quantity: e.quantity,
+      fund: e.fund,
+      marketValue: e.marketValue,
+      charged: e.charged,
+      counterpartyKind: e.counterpartyKind,
+      memberId: e.memberId,
+      counterparty: e.counterpartyKind === "member" ? null : e.counterparty,
+      publicMemo: e.publicMemo,
+      privateMemo: e.privateMemo,
+      occurredAt: e.occurredAt,
+      recordedAt: prepared.recordedAt,
+      correctsSeq: e.correctsSeq,
+      receiptNumber,
+      privateSalt: data.salt,
+      privateDigest: privateDigest(part),
+      prevHash: prev,
+      hash: "",
+      importId: opts.importId ?? null,
+    };
+    row.hash = entryHash(prev, publicEntryOf(row));
+    prev = row.hash;
+    rows.push(row);
+    state.valid.delete(prepared);
+  }
+  await ledger.insertEntries(trx, rows);
+  await ledger.updateHead(trx, state.pod.id, { seq, hash: prev, receipts }, now);
+  state.appended += rows.length;
+  return { firstSeq: head.seq + 1, lastSeq: seq };
+}
+
+// ---------------------------------------------------------------------------
+// Steward views
+
+/** An entry as stewards see it (with the member's pseudonym, the private memo and the receipt). */
+export interface EntryView {
+  seq: number;
+  id: string;
+  kind: EntryKind;
+  resource: string;
+  resourceName: string;
+  unit: string;
+  quantity: string;
+  fund: Fund | null;
+  marketValue: string;
+  charged: string;
+  currency: string;
+  counterpartyKind: CounterpartyKind;
+  /** Another pod's actor URI or an outside label; null for a member or none. */
+  counterparty: string | null;
+  /** The member's pseudonym. */
+  member: string | null;
+  publicMemo: string;
+  privateMemo: string;
+  occurredAt: Date;
+  recordedAt: Date;
+  corrects: number | null;
+  receipt: string | null;
+  hash: string;
+  prevHash: string;
+}
+
+function entryView(e: ledger.StoredEntry): EntryView {
+  return {
+    seq: e.seq,
+    id: e.id,
+    kind: e.kind,
+    resource: e.resourceKey,
+    resourceName: e.resourceName,
+    unit: e.unit,
+    quantity: e.quantity,
+    fund: e.fund,
+    marketValue: e.marketValue,
+    charged: e.charged,
+    currency: e.currency,
+    counterpartyKind: e.counterpartyKind,
+    counterparty: e.counterpartyKind === "member" ? null : e.counterparty,
+    member: e.member,
+    publicMemo: e.publicMemo,
+    privateMemo: e.privateMemo,
+    occurredAt: e.occurredAt,
+    recordedAt: e.recordedAt,
+    corrects: e.correctsSeq,
+    receipt: e.receiptNumber,
+    hash: e.hash,
+    prevHash: e.prevHash,
+  };
+}
+
+function correctsHint(input: unknown): number[] | undefined {
+  if (input === null || typeof input !== "object") return undefined;
+  const c = (input as { corrects?: unknown }).corrects;
+  const n = typeof c === "string" && /^\d+$/.test(c.trim()) ? Number(c.trim()) : c;
+  return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? [n] : [];
+}
+
+/** Records one entry (validated, chained, with a receipt number for a draw); under an Idempotency-Key it is written once. */
+export async function recordEntry(deps: ServiceDeps, podSlug: string, input: unknown): Promise<EntryView> {
+  const pod = assertPodActive(await getPod(deps, podSlug));
+  const corrects = correctsHint(input);
+  const view = await writeOnce(deps, async (trx) => {
+    const session = await openLedgerSession(deps, pod.slug, trx, corrects === undefined ? {} : { corrects });
+    const prepared = session.prepare(input);
+    const { lastSeq } = await appendPrepared(deps, trx, session, [prepared]);
+    const [stored] = await ledger.getEntriesBySeq(trx, pod.id, lastSeq, lastSeq);
+    return entryView(stored!);
+  });
+  deps.log.info("Ledger entry recorded", { pod: pod.slug, seq: view.seq, kind: view.kind });
+  return view;
+}
+
+export async function listEntries(deps: ServiceDeps, podSlug: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<EntryView[]> {
+  const pod = await getPod(deps, podSlug);
+  const afterSeq = opts.afterSeq ?? 0;
+  const limit = opts.limit ?? 100;
+  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw invalid("INVALID_CURSOR", "afterSeq must be a whole number ≥ 0", { field: "afterSeq" });
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw invalid("INVALID_LIMIT", "limit must be between 1 and 1000", { field: "limit" });
+  return (await ledger.listEntriesAfter(deps.db, pod.id, afterSeq, limit)).map(entryView);
+}
+
+export async function getEntry(deps: ServiceDeps, podSlug: string, seq: number): Promise<EntryView> {
+  const pod = await getPod(deps, podSlug);
+  const [stored] = Number.isSafeInteger(seq) && seq > 0 ? await ledger.getEntriesBySeq(deps.db, pod.id, seq, seq) : [];
+  if (!stored) throw notFound("ENTRY_NOT_FOUND", `${pod.slug}'s ledger has no entry ${seq}`);
+  return entryView(stored);
+}
+
+// ---------------------------------------------------------------------------
+// Receipts
+
+/** A commons receipt (a draw). Found only by its unguessable number. */
+export interface ReceiptView {
+  number: string;
+  podSlug: string;
+  podName: string;
+  seq: number;
+  issuedAt: Date;
+  occurredAt: Date;
+  resource: string;
+  resourceName: string;
+  unit: string;
+  quantity: string;
+  fund: Fund;
+  marketValue: string;
+  charged: string;
+  currency: string;
+  /** marketValue − charged. */
+  valueReclaimed: string;
+  /** The member's pseudonym (or "" when the draw named no member). */
+  member: string;
+}
+
+export async function findReceipt(deps: ServiceDeps, podSlug: string, number: string): Promise<ReceiptView | null> {
+  const pod = await getPod(deps, podSlug);
+  if (typeof number !== "string" || !/^R\d{1,18}-[A-Z2-9]{6}$/.test(number)) return null;
+  const e = await ledger.getEntryByReceipt(deps.db, pod.id, number);
+  if (!e || e.kind !== "draw" || e.fund === null) return null;
+  return {
+    number,
+    podSlug: pod.slug,
+    podName: pod.name,
+    seq: e.seq,
+    issuedAt: e.recordedAt,
+    occurredAt: e.occurredAt,
+    resource: e.resourceKey,
+    resourceName: e.resourceName,
+    unit: e.unit,
+    quantity: e.quantity,
+    fund: e.fund,
+    marketValue: e.marketValue,
+    charged: e.charged,
+    currency: e.currency,
+    valueReclaimed: normalizeDecimal(new Dec(e.marketValue).minus(e.charged)),
+    member: e.member ?? "",
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Balances, series, provided value
+
+export interface Balances {
+  at: Date;
+  currency: string;
+  stock: Array<{ resource: string; name: string; unit: string; category: string; quantity: string }>;
+  funds: Array<{ fund: Fund; inflowValue: string; outflowValue: string; entries: number }>;
+  valueReclaimed: string;
+  entries: number;
+}
+
+/** The books as they stood at `at` (entries that occurred at or before it; default now). */
+export async function getBalances(deps: ServiceDeps, podSlug: string, at?: Date): Promise<Balances> {
+  const pod = await getPod(deps, podSlug);
+  const when = at ?? deps.clock.now();
+  const [settings, resources, stock, flows, totals] = await Promise.all([
+    books.getSettings(deps.db, pod.id),
+    books.listResources(deps.db, pod.id),
+    ledger.stockByResource(deps.db, pod.id, when),
+    ledger.fundFlows(deps.db, pod.id, when),
+    ledger.totals(deps.db, pod.id, when),
+  ]);
+  const byFund = new Map(flows.map((f) => [f.fund, f]));
+  return {
+    at: when,
+    currency: settings.currency,
+    stock: resources.map((r) => ({ resource: r.key, name: r.name, unit: r.unit, category: r.category, quantity: stock.get(r.id) ?? "0" })),
+    funds: FUNDS.map((fund) => byFund.get(fund) ?? { fund, inflowValue: "0", outflowValue: "0", entries: 0 }),
+    valueReclaimed: totals.valueReclaimed,
+    entries: totals.entries,
+  };
+}
+
+export interface SeriesPoint {
+  start: Date;
+  valueReclaimed: string;
+  cumulativeValueReclaimed: string;
+  outflowByFund: Record<Fund, string>;
+}
+
+const MAX_BUCKETS = 5000;
+
+/** The UTC start of the week (Monday) or month that contains `at`. */
+export function bucketStart(at: Date, bucket: "week" | "month"): Date {
+  if (bucket === "month") return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+  const day = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+  const sinceMonday = (day.getUTCDay() + 6) % 7;
+  return new Date(day.getTime() - sinceMonday * 86_400_000);
+}
+
+function nextBucket(start: Date, bucket: "week" | "month"): Date {
+  return bucket === "month" ? new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1)) : new Date(start.getTime() + 7 * 86_400_000);
+}
+
+/**
+ * Value reclaimed and outflow value per fund, one point per week or month (by occurred_at)
+ * from the bucket of `from` (default: the first entry's) up to `to` (default now).
+ * The cumulative figure includes everything before `from`.
+ */
+export async function getBookSeries(deps: ServiceDeps, podSlug: string, opts: { bucket: "week" | "month"; from?: Date; to?: Date }): Promise<SeriesPoint[]> {
+  const pod = await getPod(deps, podSlug);
+  const { bucket } = opts;
+  if (bucket !== "week" && bucket !== "month") throw invalid("INVALID_BUCKET", "bucket must be week or month", { field: "bucket" });
+  const to = opts.to ?? deps.clock.now();
+  const rows = await ledger.seriesRows(deps.db, pod.id, bucket, to);
+  const firstStart = opts.from ? bucketStart(opts.from, bucket) : rows[0]?.start;
+  if (!firstStart) return [];
+  const points = new Map<number, SeriesPoint>();
+  let before = new Dec(0);
+  for (let s = firstStart, n = 0; s.getTime() < to.getTime(); s = nextBucket(s, bucket), n++) {
+    if (n >= MAX_BUCKETS) throw invalid("RANGE_TOO_LONG", `At most ${MAX_BUCKETS} ${bucket}s at a time`, { field: "from" });
+    points.set(s.getTime(), {
+      start: s,
+      valueReclaimed: "0",
+      cumulativeValueReclaimed: "0",
+      outflowByFund: Object.fromEntries(FUNDS.map((f) => [f, "0"])) as Record<Fund, string>,
+    });
+  }
+  for (const r of rows) {
+    const p = points.get(r.start.getTime());
+    if (!p) {
+      if (r.start.getTime() < firstStart.getTime()) before = before.plus(r.reclaimed);
+      continue;
+    }
+    p.valueReclaimed = normalizeDecimal(new Dec(p.valueReclaimed).plus(r.reclaimed));
+    if (r.fund) p.outflowByFund[r.fund] = normalizeDecimal(new Dec(p.outflowByFund[r.fund]).plus(r.outflow));
+  }
+  let running = before;
+  const out = [...points.values()];
+  for (const p of out) {
+    running = running.plus(p.valueReclaimed);
+    p.cumulativeValueReclaimed = normalizeDecimal(running);
+  }
+  return out;
+}
+
+export interface ProvidedValue {
+  currency: string;
+  total: string;
+  byCategory: Array<{ category: string; value: string; lines: Array<{ resource: string; name: string; unit: string; quantity: string; value: string }> }>;
+}
+
+/**
+ * "What the city would have charged us": the market value of what the commons provided —
+ * draws and transfers out, with their corrections — that occurred in [from, to), by category.
+ */
+export async function getProvidedValue(deps: ServiceDeps, podSlug: string, from: Date, to: Date): Promise<ProvidedValue> {
+  const pod = await getPod(deps, podSlug);
+  const [settings, rows] = await Promise.all([books.getSettings(deps.db, pod.id), ledger.providedRows(deps.db, pod.id, from, to)]);
+  const categories = new Map<string, ProvidedValue["byCategory"][number]>();
+  for (const r of rows) {
+    let c = categories.get(r.category);
+    if (!c) categories.set(r.category, (c = { category: r.category, value: "0", lines: [] }));
+    c.lines.push({ resource: r.resourceKey, name: r.name, unit: r.unit, quantity: r.quantity, value: r.value });
+    c.value = normalizeDecimal(new Dec(c.value).plus(r.value));
+  }
+  const byCategory = [...categories.values()];
+  return { currency: settings.currency, total: normalizeDecimal(sumDecimals(byCategory.map((c) => c.value))), byCategory };
+}
+
+// ---------------------------------------------------------------------------
+// The chain: head, public entries, verification
+
+export async function getLedgerHead(deps: ServiceDeps, podSlug: string): Promise<{ seq: number; hash: string }> {
+  const pod = await getPod(deps, podSlug);
+  const head = await ledger.getHead(deps.db, pod.id);
+  return head ? { seq: head.seq, hash: head.hash } : { seq: 0, hash: GENESIS_HASH };
+}
+
+/** The public side of every entry with its hash, in seq order, read in batches (never the whole ledger at once). */
+export async function* publicEntries(deps: ServiceDeps, podSlug: string, opts: { batch?: number } = {}): AsyncIterable<PublicEntry & { hash: string }> {
+  const pod = await getPod(deps, podSlug);
+  const batch = Math.max(1, Math.min(opts.batch ?? 1000, 10_000));
+  for (let after = 0; ; ) {
+    const rows = await ledger.listEntriesAfter(deps.db, pod.id, after, batch);
+    for (const r of rows) yield { ...publicEntryOf(r), hash: r.hash };
+    if (rows.length < batch) return;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+/** A break in the chain, a private part that no longer matches its digest, or a head that does not match the last entry. */
+export type LedgerFault =
+  | ChainFault
+  | { seq: number; reason: "private_digest_mismatch" | "head_mismatch"; expected: string; found: string };
+
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  headSeq: number;
+  headHash: string;
+  fault: LedgerFault | null;
+}
+
+/**
+ * Recomputes every hash from the database rows (in batches) and every private digest
+ * from the row's salt, member pseudonym, private memo and receipt; names the first bad seq.
+ */
+export async function verifyLedger(deps: ServiceDeps, podSlug: string, opts: { batch?: number } = {}): Promise<VerifyReport> {
+  const pod = await getPod(deps, podSlug);
+  const batch = Math.max(1, Math.min(opts.batch ?? 1000, 10_000));
+  let prevSeq = 0;
+  let prevHash = GENESIS_HASH;
+  let entries = 0;
+  const fail = (fault: LedgerFault): VerifyReport => {
+    deps.log.warn("Ledger verification failed", { pod: pod.slug, seq: fault.seq, reason: fault.reason });
+    return { ok: false, entries, headSeq: prevSeq, headHash: prevHash, fault };
+  };
+  for (;;) {
+    const rows = await ledger.listEntriesAfter(deps.db, pod.id, prevSeq, batch);
+    if (rows.length === 0) break;
+    const chain = verifyChain(
+      rows.map((r) => ({ ...publicEntryOf(r), hash: r.hash, prevHash: r.prevHash })),
+      { prevSeq, prevHash },
+    );
+    const chainFaultSeq = chain.fault?.seq ?? Number.POSITIVE_INFINITY;
+    for (const r of rows) {
+      if (r.seq >= chainFaultSeq) break;
+      const digest = privateDigest({ salt: r.privateSalt, member: r.member, privateMemo: r.privateMemo, receipt: r.receiptNumber });
+      if (digest !== r.privateDigest) {
+        entries += r.seq - prevSeq - 1;
+        prevHash = rows.find((x) => x.seq === r.seq - 1)?.hash ?? prevHash;
+        prevSeq = r.seq - 1;
+        return fail({ seq: r.seq, reason: "private_digest_mismatch", expected: digest, found: r.privateDigest });
+      }
+    }
+    if (chain.fault) {
+      entries += chain.headSeq - prevSeq;
+      prevSeq = chain.headSeq;
+      prevHash = chain.headHash;
+      return fail(chain.fault);
+    }
+    entries += rows.length;
+    prevSeq = chain.headSeq;
+    prevHash = chain.headHash;
+    if (rows.length < batch) break;
+  }
+  const head = (await ledger.getHead(deps.db, pod.id)) ?? { seq: 0, hash: GENESIS_HASH, receipts: 0 };
+  if (head.seq !== prevSeq || head.hash !== prevHash) {
+    return fail({ seq: head.seq, reason: "head_mismatch", expected: `${prevSeq}:${prevHash}`, found: `${head.seq}:${head.hash}` });
+  }
+  return { ok: true, entries, headSeq: prevSeq, headHash: prevHash, fault: null };
+}
