@@ -131,7 +131,8 @@ export async function getActivePod(deps: ServiceDeps, slug: string): Promise<Pod
  *
  * "Published nothing" means: no charter revision, no outbound event ever recorded (sent
  * or still pending: every Accept, Reject, Follow, Undo, charter post or Delete goes
- * through the outbox), and no accepted follower or followed actor. Such a pod has never
+ * through the outbox), no accepted follower or followed actor, and nothing in its open
+ * books' append-only tables (ledger entries, indicator counts, summaries). Such a pod has never
  * sent a signed activity anywhere, so nothing elsewhere refers to it except, at most, a
  * cached copy of its actor or a follow request still waiting for approval (dropped
  * unanswered). Anything else is refused with POD_HAS_PUBLISHED: retire it instead.
@@ -150,7 +151,7 @@ export async function deletePod(deps: ServiceDeps, slug: string): Promise<{ slug
       throw conflict(
         "POD_HAS_PUBLISHED",
         `${slug} has already published (${describeTraces(traces)}), so other servers may hold its records; retire it instead: hyphae pod retire ${slug}`,
-        { ...traces },
+        publishedDetails(traces),
       );
     }
     await pods.deletePodRows(trx, pod.id);
@@ -160,12 +161,26 @@ export async function deletePod(deps: ServiceDeps, slug: string): Promise<{ slug
   return { slug, deleted: true };
 }
 
+/** The four classic counts always; the open books' counts only when there are some. */
+function publishedDetails(t: pods.PublishedTraces): Record<string, number> {
+  const { ledgerEntries, indicatorCounts, bookSummaries, ...core } = t;
+  return {
+    ...core,
+    ...(ledgerEntries > 0 && { ledgerEntries }),
+    ...(indicatorCounts > 0 && { indicatorCounts }),
+    ...(bookSummaries > 0 && { bookSummaries }),
+  };
+}
+
 function describeTraces(t: pods.PublishedTraces): string {
   const parts = [
     t.charterRevisions && `${t.charterRevisions} charter revision${t.charterRevisions === 1 ? "" : "s"}`,
     t.outboxEvents && `${t.outboxEvents} federated activit${t.outboxEvents === 1 ? "y" : "ies"}`,
     t.acceptedFollowers && `${t.acceptedFollowers} follower${t.acceptedFollowers === 1 ? "" : "s"}`,
     t.acceptedFollowing && `follows ${t.acceptedFollowing}`,
+    t.ledgerEntries && `${t.ledgerEntries} ledger entr${t.ledgerEntries === 1 ? "y" : "ies"}`,
+    t.indicatorCounts && `${t.indicatorCounts} indicator count${t.indicatorCounts === 1 ? "" : "s"}`,
+    t.bookSummaries && `${t.bookSummaries} book summar${t.bookSummaries === 1 ? "y" : "ies"}`,
   ];
   return parts.filter(Boolean).join(", ");
 }

@@ -116,6 +116,10 @@ export interface PublishedTraces {
   outboxEvents: number;
   acceptedFollowers: number;
   acceptedFollowing: number;
+  /** Open books: ledger entries, indicator counts and published summaries (all append-only, all public in some form). */
+  ledgerEntries: number;
+  indicatorCounts: number;
+  bookSummaries: number;
 }
 
 export async function countPublishedTraces(db: Kysely<Database>, podId: string): Promise<PublishedTraces> {
@@ -135,6 +139,9 @@ export async function countPublishedTraces(db: Kysely<Database>, podId: string):
         .where("pod_id", "=", podId)
         .where("status", "=", "accepted")
         .as("following"),
+      eb.selectFrom("ledger_entries").select((e) => e.fn.countAll<string>().as("n")).where("pod_id", "=", podId).as("ledger_entries"),
+      eb.selectFrom("book_indicator_counts").select((e) => e.fn.countAll<string>().as("n")).where("pod_id", "=", podId).as("indicator_counts"),
+      eb.selectFrom("book_summaries").select((e) => e.fn.countAll<string>().as("n")).where("pod_id", "=", podId).as("book_summaries"),
     ])
     .executeTakeFirstOrThrow();
   return {
@@ -142,6 +149,9 @@ export async function countPublishedTraces(db: Kysely<Database>, podId: string):
     outboxEvents: Number(row.outbox_events),
     acceptedFollowers: Number(row.followers),
     acceptedFollowing: Number(row.following),
+    ledgerEntries: Number(row.ledger_entries),
+    indicatorCounts: Number(row.indicator_counts),
+    bookSummaries: Number(row.book_summaries),
   };
 }
 
@@ -151,6 +161,9 @@ export async function countPublishedTraces(db: Kysely<Database>, podId: string):
  * append-only), so the caller must have checked there are none.
  */
 export async function deletePodRows(db: Kysely<Database>, id: string): Promise<boolean> {
+  // A ledger with no entry may still have its head row (seq 0) and empty imports; neither cascades.
+  await db.deleteFrom("ledger_heads").where("pod_id", "=", id).execute();
+  await db.deleteFrom("ledger_imports").where("pod_id", "=", id).execute();
   const result = await db.deleteFrom("pods").where("id", "=", id).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
