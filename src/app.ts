@@ -6,6 +6,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerFedifyBridge } from "./federation/fastify-bridge.ts";
+import { registerSummaryDocuments } from "./federation/summary-route.ts";
 import { installErrorHandler } from "./http/errors.ts";
 import { registerMeta } from "./http/meta.ts";
 import { installHostGuard, installInboxRateLimit, installSecurityHeaders, requestLogSerializer } from "./http/security.ts";
@@ -61,6 +62,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     notFound: (request, reply) =>
       reply.code(404).send({ error: "NOT_FOUND", message: `Nothing at ${request.method} ${request.url.split("?")[0]}` }),
   });
+
+  // Summary Notes for ActivityPub clients; browsers go on to the summary's HTML page.
+  registerSummaryDocuments(app, ctx.deps);
 
   app.addHook("onSend", async (request, reply, payload) => {
     if (CORS_PATHS.test(request.url)) reply.header("access-control-allow-origin", "*");

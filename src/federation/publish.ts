@@ -46,6 +46,7 @@ import type { Config } from "../config.ts";
 import type { OutboundEvent, Outbox, ServiceDeps } from "../services/ports.ts";
 import type { HyphaeFederation } from "./federation.ts";
 import { charterEventToActivity } from "./charter.ts";
+import { summaryEventToActivity } from "./summary.ts";
 import { podActivityUrl } from "./uris.ts";
 
 /** Events claimed per round. */
@@ -141,6 +142,13 @@ const PUBLISHERS: Publishers = {
   charter_published: async ({ ctx, orderingKey }, event) => {
     const built = await charterEventToActivity(ctx, event.podId, event.charterEventId);
     if (!built) return { dropped: "its charter event no longer resolves" };
+    await ctx.sendActivity({ identifier: built.slug }, "followers", built.activity, { preferSharedInbox: true, orderingKey });
+    return { sent: true };
+  },
+  // A period summary of the open books (Create for version 1, Update after): like the charter.
+  summary_published: async ({ ctx, orderingKey }, event) => {
+    const built = await summaryEventToActivity(ctx, event.podId, event.summaryId);
+    if (!built) return { dropped: "its summary no longer resolves" };
     await ctx.sendActivity({ identifier: built.slug }, "followers", built.activity, { preferSharedInbox: true, orderingKey });
     return { sent: true };
   },

@@ -36,6 +36,16 @@ export const receiptUrl = (origin: URL, slug: string, number: string) => new URL
 /** A summary's Note id, which is also its HTML page; versions are `?version=n`. */
 export const summaryUrl = (origin: URL, slug: string, periodKind: string, startDate: string) =>
   new URL(`/pods/${slug}/books/summaries/${periodKind}-${startDate}`, origin);
+/** One version of a summary (its snapshot's id). */
+export const summaryVersionUrl = (origin: URL, slug: string, periodKind: string, startDate: string, version: number) =>
+  new URL(`${summaryUrl(origin, slug, periodKind, startDate).pathname}?version=${version}`, origin);
+/** The Create/Update a summary version went out as: derived from the version's id, never reused. */
+export const summaryActivityUrl = (origin: URL, slug: string, periodKind: string, startDate: string, summaryId: string) =>
+  new URL(`${summaryUrl(origin, slug, periodKind, startDate).pathname}#activities/${summaryId}`, origin);
+/** `/pods/{slug}/books/summaries/{kind}-{YYYY-MM-DD}`: slug, kind and start date. */
+export const SUMMARY_PATH = /^\/pods\/([^/?#]+)\/books\/summaries\/(week|lunar|month)-(\d{4}-\d{2}-\d{2})\/?$/;
+/** The followers collection of a pod (PATHS.followers). */
+export const podFollowersUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}/followers`, origin);
 export const tagUrl = (origin: URL, tag: string) => new URL(`/tags/${encodeURIComponent(tag.toLowerCase())}`, origin);
 
 /** Ids of activities that answer or undo something: fragment ids on the actor, never reused. */

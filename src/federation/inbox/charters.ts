@@ -10,6 +10,7 @@ import { DomainError, invalid } from "../../domain/errors.ts";
 import { getRemoteCharter, receiveRemoteCharter, followingPodFor } from "../../services/charters.ts";
 import type { InboxActivityRef } from "../../services/inbox.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
+import { isSummaryDocument, onSummaryDocument } from "./summaries.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
 
@@ -39,6 +40,8 @@ export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update
 
   const documentLoader = await ctx.getDocumentLoader({ identifier: follower });
   const { document } = await documentLoader(objectId.href);
+  // A period summary of the open books: read by its own handler.
+  if (isSummaryDocument(document)) return onSummaryDocument(ctx, document, actorIri, objectId.href, ref);
   const copy = noteJsonToCharter(document, actorIri, objectId.href);
   if (!copy) return; // an ordinary post, not a charter
   const outcome = await receiveRemoteCharter(ctx.data, { actorIri, objectIri: objectId.href, ...copy, activity: ref });
