@@ -40,12 +40,13 @@ import { createPostgresDatabase, freePort } from "../helpers/infra.ts";
 import { signCavage } from "./cavage.ts";
 import { startFakeRemote } from "./fake-remote.ts";
 import type { LoadMessage, LoadRequest, LoadSummary } from "./load.ts";
+import { benchBooks, formatBooksReport } from "./books.ts";
 
 const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
-const TARGETS = ["actor", "webfinger", "inbox"] as const;
+const TARGETS = ["actor", "webfinger", "inbox", "books"] as const;
 type Target = (typeof TARGETS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -567,7 +568,9 @@ async function main(): Promise<void> {
     }
     if (options.only.has("inbox")) report.inbox = await benchInbox(node, config, options);
 
-    process.stdout.write(options.json ? JSON.stringify(report, null, 2) + "\n" : formatTable(report));
+    // The open books (tests/bench/books.ts): child processes on fresh databases, PGlite and PostgreSQL when reachable; BENCH_BOOKS_ROWS sets N.
+    const books = options.only.has("books") ? await benchBooks(options.postgresAdminUrl ? { postgresAdminUrl: options.postgresAdminUrl } : {}) : null;
+    process.stdout.write(options.json ? JSON.stringify({ ...report, books }, null, 2) + "\n" : formatTable(report) + (books ? formatBooksReport(books) : ""));
   } finally {
     await cleanUp();
   }
