@@ -4,7 +4,7 @@ import type { RegisterCommands } from "./tools.ts";
 type SummaryOut = {
   label: string;
   periodKind: string;
-  periodStart: string;
+  periodStart: string | Date;
   version: number;
   headSeq: number;
   headHash: string;
@@ -18,7 +18,7 @@ type CountOut = { key: string; countedOn: string; count: string; publicNote: str
 const money = (s: SummaryOut) => (s.content.valueReclaimed === "fewer than 3" ? "withheld (fewer than 3 members)" : `${s.content.valueReclaimed} ${s.content.currency}`);
 
 export const summaryLine = (s: SummaryOut) =>
-  `${s.label} (${s.periodKind}-${String(s.periodStart).slice(0, 10)}, version ${s.version}): ${s.content.entries} entries` +
+  `${s.label} (${s.periodKind}-${new Date(s.periodStart).toISOString().slice(0, 10)}, version ${s.version}): ${s.content.entries} entries` +
   `${s.content.lateEntries ? ` (${s.content.lateEntries} recorded late)` : ""}, participants ${s.content.participants}, value reclaimed ${money(s)}\n` +
   `  head: entry ${s.headSeq}, ${s.headHash}\n  ${s.url}`;
 
