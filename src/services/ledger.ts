@@ -68,6 +68,12 @@ export interface OpenSessionOptions {
    * target). Without it, the facts of every entry are loaded.
    */
   corrects?: readonly number[];
+  /**
+   * The keys of the resources whose stock the inputs draw on, when known in advance.
+   * Without it, the stock of every resource is loaded. The stock check of an outflow of
+   * another resource would see 0.
+   */
+  stockOf?: readonly string[];
 }
 
 /**
@@ -86,11 +92,12 @@ export async function openLedgerSession(
   if (!found) throw notFound("POD_NOT_FOUND", `No pod named ${podSlug} on this node`);
   const pod = assertPodActive(found);
   const head = trx ? await ledger.lockHead(trx, pod.id, deps.clock.now()) : ((await ledger.getHead(db, pod.id)) ?? { seq: 0, hash: GENESIS_HASH, receipts: 0 });
-  const [settingsRecord, resources, members, stockRows, factRows] = await Promise.all([
+  const resources = await books.listResources(db, pod.id);
+  const stockIds = options.stockOf?.flatMap((key) => resources.filter((r) => r.key === key).map((r) => r.id));
+  const [settingsRecord, members, stockRows, factRows] = await Promise.all([
     books.getSettings(db, pod.id),
-    books.listResources(db, pod.id),
     books.listMemberIds(db, pod.id),
-    ledger.stockByResource(db, pod.id),
+    ledger.stockByResource(db, pod.id, undefined, stockIds),
     ledger.entryFacts(db, pod.id, options.corrects),
   ]);
   const settings: BookSettings = {
@@ -323,19 +330,21 @@ function entryView(e: ledger.StoredEntry): EntryView {
   };
 }
 
-function correctsHint(input: unknown): number[] | undefined {
-  if (input === null || typeof input !== "object") return undefined;
-  const c = (input as { corrects?: unknown }).corrects;
+/** What one input needs preloaded: the entry it corrects, the stock of the resource it draws on. */
+function sessionHints(input: unknown): OpenSessionOptions {
+  if (input === null || typeof input !== "object") return {};
+  const { corrects: c, resource, kind } = input as { corrects?: unknown; resource?: unknown; kind?: unknown };
   const n = typeof c === "string" && /^\d+$/.test(c.trim()) ? Number(c.trim()) : c;
-  return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? [n] : [];
+  const stockOf = typeof resource === "string" && kind !== "correction" ? [resource.trim()] : [];
+  return { corrects: typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? [n] : [], stockOf };
 }
 
 /** Records one entry (validated, chained, with a receipt number for a draw); under an Idempotency-Key it is written once. */
 export async function recordEntry(deps: ServiceDeps, podSlug: string, input: unknown): Promise<EntryView> {
   const pod = assertPodActive(await getPod(deps, podSlug));
-  const corrects = correctsHint(input);
+  const hints = sessionHints(input);
   const view = await writeOnce(deps, async (trx) => {
-    const session = await openLedgerSession(deps, pod.slug, trx, corrects === undefined ? {} : { corrects });
+    const session = await openLedgerSession(deps, pod.slug, trx, hints);
     const prepared = session.prepare(input);
     const { lastSeq } = await appendPrepared(deps, trx, session, [prepared]);
     const [stored] = await ledger.getEntriesBySeq(trx, pod.id, lastSeq, lastSeq);

@@ -136,12 +136,14 @@ function atOrBefore(at: Date | undefined): RawBuilder<unknown> {
 }
 
 /** Stock per resource id (all entries, or those that occurred at or before `at`). */
-export async function stockByResource(db: Kysely<Database>, podId: string, at?: Date): Promise<Map<string, string>> {
+export async function stockByResource(db: Kysely<Database>, podId: string, at?: Date, resourceIds?: readonly string[]): Promise<Map<string, string>> {
+  if (resourceIds && resourceIds.length === 0) return new Map();
+  const only = resourceIds ? sql`and e.resource_id in (${sql.join(resourceIds.map((id) => sql`${id}`))})` : sql``;
   const { rows } = await sql<{ resource_id: string; stock: string }>`
     select e.resource_id, sum(e.quantity * ${SIGN}) as stock
     from ledger_entries e
     left join ledger_entries t on t.pod_id = e.pod_id and t.seq = e.corrects_seq
-    where e.pod_id = ${podId} ${atOrBefore(at)}
+    where e.pod_id = ${podId} ${atOrBefore(at)} ${only}
     group by e.resource_id`.execute(db);
   return new Map(rows.map((r) => [r.resource_id, trimDecimal(String(r.stock))]));
 }
@@ -260,8 +262,12 @@ export async function entryFacts(db: Kysely<Database>, podId: string, seqs?: rea
     corrected: string | null;
   }>`
     select e.seq, e.kind, e.resource_id, e.fund, e.counterparty_kind, e.member_id, e.counterparty, e.quantity, e.market_value, e.charged,
-      (select sum(c.quantity) from ledger_entries c where c.pod_id = e.pod_id and c.corrects_seq = e.seq) as corrected
+      c.corrected
     from ledger_entries e
+    left join (
+      select corrects_seq, sum(quantity) as corrected from ledger_entries
+      where pod_id = ${podId} and corrects_seq is not null group by corrects_seq
+    ) c on c.corrects_seq = e.seq
     where e.pod_id = ${podId} ${only}
     order by e.seq`.execute(db);
   return rows.map((r) => ({
