@@ -4,7 +4,7 @@
  * data, escaping, and the empty cases. No database, no server.
  */
 import { describe, expect, it } from "vitest";
-import { barChart, CHART_WIDTH, compactMoneyAxis, labelIndices, lineChart, stackedBarChart } from "../../src/http/pages/charts.ts";
+import { barChart, CHART_WIDTH, compactMoneyAxis, labelIndices, lineChart, stackedBarChart, type StackBucket } from "../../src/http/pages/charts.ts";
 import { formatAmount, formatMoney, formatQuantity } from "../../src/http/pages/books-format.ts";
 
 const money = (v: string) => formatMoney(v, "EUR");
@@ -103,7 +103,7 @@ describe("stackedBarChart", () => {
     { key: "capacity_building", label: "Capacity-building" },
     { key: "power_shifting", label: "Power-shifting" },
   ];
-  const buckets = [
+  const buckets: StackBucket[] = [
     { label: "November 2026", shortLabel: "Nov", values: { survival: "30", capacity_building: "10", power_shifting: "0" } },
     { label: "December 2026", shortLabel: "Dec", values: { survival: "0.1", capacity_building: "0.2" } },
   ];

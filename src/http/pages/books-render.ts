@@ -218,7 +218,7 @@ ${pod.retired ? html`<p class="notice">This pod has retired; its books stay here
   });
 
   return html`${intro}
-<p class="lede">Every unit of food, energy, care and money that flows through ${pod.name} is recorded here. Corrections are new entries, never silent edits, and anyone can check that nothing was rewritten.</p>
+<p class="lede">What flows through ${pod.name} — what comes in, what goes out, and to which fund — is recorded here. Corrections are new entries, never silent edits, and anyone can check that nothing was rewritten.</p>
 
 <section class="card" aria-labelledby="reclaimed">
 <h2 id="reclaimed" style="margin-top:0">Value we reclaimed from the market: ${money(balances.valueReclaimed)}</h2>
@@ -298,6 +298,7 @@ export interface ReceiptInput {
   charged: string;
   currency: string;
   valueReclaimed: string;
+  /** The member's pseudonym, or "" when the draw named no member. */
   member: string;
 }
 
@@ -309,7 +310,7 @@ export function receiptBody(r: ReceiptInput, links: { books: string; pod: string
 <dl class="facts" style="margin:0">
 <dt>Receipt</dt><dd><strong>${r.number}</strong></dd>
 <dt>Date</dt><dd>${day(r.occurredAt)}</dd>
-<dt>Issued to</dt><dd><code>${r.member}</code></dd>
+${r.member ? html`<dt>Issued to</dt><dd><code>${r.member}</code></dd>` : ""}
 </dl>
 </header>
 <div class="scroll"><table class="figures">
@@ -322,7 +323,7 @@ export function receiptBody(r: ReceiptInput, links: { books: string; pod: string
 </tfoot>
 </table></div>
 <p class="stamp" aria-label="Stamp: void by solidarity">VOID BY SOLIDARITY</p>
-<p class="muted" style="font-size:.85rem">Nothing is owed. This is a draw from the commons of ${r.podName}, recorded in its open books on ${time(r.issuedAt)}; the member is named only by a pseudonym.</p>
+<p class="muted" style="font-size:.85rem">Nothing is owed. This is a draw from the commons of ${r.podName}, recorded in its open books on ${time(r.issuedAt)}${r.member ? "; the member is named only by a pseudonym" : ""}.</p>
 </article>
 <p class="no-print"><a href="${links.books}">The open books of ${r.podName}</a></p>`;
 }

@@ -14,7 +14,7 @@ import type { Pod } from "../../domain/pods.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { podCharterSection, registerCharterPages } from "./charter.ts";
 import { page, sendHtml } from "./layout.ts";
-import { registerBookPages } from "./books.ts";
+import { podBooksLink, registerBookPages } from "./books.ts";
 
 export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
   const origin = deps.config.publicUrl;
@@ -38,7 +38,7 @@ ${retired.length ? html`<p class="muted">Retired: ${retired.map((p, i) => html`$
       return sendHtml(reply, page({ title: "Not found", description: "No such pod", url: origin.href }, body), 404);
     }
     if (pod.retiredAt) return retiredPodPage(pod, reply);
-    const [view, charter] = await Promise.all([podView(deps, pod), podCharterSection(deps, pod)]);
+    const [view, charter, books] = await Promise.all([podView(deps, pod), podCharterSection(deps, pod), podBooksLink(deps, pod)]);
     const body = html`
 ${pod.iconUrl ? html`<img src="${pod.iconUrl}" alt="" width="72" height="72" style="border-radius:.6rem">` : ""}
 <h1>${pod.name}</h1>
@@ -46,6 +46,7 @@ ${pod.iconUrl ? html`<img src="${pod.iconUrl}" alt="" width="72" height="72" sty
 ${pod.summary ? raw(textToHtml(pod.summary)) : html`<p class="muted">This pod has not written a summary yet.</p>`}
 <p class="muted">${view.followers} ${view.followers === 1 ? "follower" : "followers"} · follows ${view.following} ${view.following === 1 ? "pod" : "pods"}</p>
 ${charter.html}
+${books}
 <div class="card">
 <h2 style="margin-top:0">Follow this pod from Mastodon</h2>
 <ol>
