@@ -550,14 +550,23 @@ export async function getLedgerHead(deps: ServiceDeps, podSlug: string): Promise
   return head ? { seq: head.seq, hash: head.hash } : { seq: 0, hash: GENESIS_HASH };
 }
 
-/** The public side of every entry with its hash, in seq order, read in batches (never the whole ledger at once). */
-export async function* publicEntries(deps: ServiceDeps, podSlug: string, opts: { batch?: number } = {}): AsyncIterable<PublicEntry & { hash: string }> {
+/**
+ * The public side of every entry with its hash, in seq order, read in batches (never the
+ * whole ledger at once). `untilSeq` stops at a head read earlier, so an export whose header
+ * names that head lists exactly the entries up to it even while others are appended.
+ */
+export async function* publicEntries(
+  deps: ServiceDeps,
+  podSlug: string,
+  opts: { batch?: number; untilSeq?: number } = {},
+): AsyncIterable<PublicEntry & { hash: string }> {
   const pod = await getPod(deps, podSlug);
   const batch = Math.max(1, Math.min(opts.batch ?? 1000, 10_000));
-  for (let after = 0; ; ) {
-    const rows = await ledger.listEntriesAfter(deps.db, pod.id, after, batch);
+  const until = opts.untilSeq ?? Number.MAX_SAFE_INTEGER;
+  for (let after = 0; after < until; ) {
+    const rows = await ledger.listEntriesAfter(deps.db, pod.id, after, Math.min(batch, until - after));
     for (const r of rows) yield { ...publicEntryOf(r), hash: r.hash };
-    if (rows.length < batch) return;
+    if (rows.length < Math.min(batch, until - after)) return;
     after = rows[rows.length - 1]!.seq;
   }
 }

@@ -166,6 +166,9 @@ describe("recording entries", () => {
       n++;
     }
     expect(await getLedgerHead(deps, POD)).toEqual({ seq: n, hash: prev });
+    const upTo3: number[] = [];
+    for await (const e of publicEntries(deps, POD, { batch: 2, untilSeq: 3 })) upTo3.push(e.seq);
+    expect(upTo3).toEqual([1, 2, 3]);
     const report = await verifyLedger(deps, POD, { batch: 4 });
     expect(report).toEqual({ ok: true, entries: n, headSeq: n, headHash: prev, fault: null });
   });
