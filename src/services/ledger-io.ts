@@ -84,7 +84,9 @@ function hashing(chunks: AsyncIterable<Uint8Array>) {
  */
 async function correctedSeqs(chunks: AsyncIterable<Uint8Array>): Promise<number[]> {
   const seqs = new Set<number>();
-  for await (const item of readLedgerCsv(chunks)) {
+  // Without a corrects column there is nothing to look for past the header.
+  const onHeader = (columns: readonly string[]) => (columns.includes("corrects") ? "continue" : "stop");
+  for await (const item of readLedgerCsv(chunks, { onHeader })) {
     if ("entry" in item && item.entry.corrects !== undefined) seqs.add(item.entry.corrects);
   }
   return [...seqs];
@@ -180,6 +182,19 @@ async function checkRows(
   return rows;
 }
 
+/** Pass 1: every row checked with a session of its own (dropped afterwards: it holds the facts it saw). */
+async function validateAll(deps: ServiceDeps, podSlug: string, chunks: AsyncIterable<Uint8Array>, corrects: number[], progress: (p: ImportProgress) => void): Promise<number> {
+  const head = await getLedgerHead(deps, podSlug);
+  const errors = new ErrorList();
+  const session = await openLedgerSession(deps, podSlug, undefined, { corrects });
+  const rows = await checkRows(chunks, session, head.seq, errors, () => {}, (n) => progress({ phase: "validate", rows: n, total: null }));
+  if (errors.count === 0 && rows === 0) {
+    errors.add({ row: 0, column: null, code: "CSV_NO_ROWS", message: "the file has a header but no rows to import" });
+  }
+  if (errors.count > 0) throw errors.toError();
+  return rows;
+}
+
 /**
  * Imports a CSV file into the pod's books: every row checked before anything is written,
  * then all rows in one transaction, or none. See the file comment for the steps.
@@ -195,15 +210,8 @@ export async function importLedgerCsv(deps: ServiceDeps, podSlug: string, source
 
   // 1. Check every row against the books as they are now, writing nothing.
   const corrects = await correctedSeqs(chunks());
-  const head = await getLedgerHead(deps, pod.slug);
-  const errors = new ErrorList();
-  const session = await openLedgerSession(deps, pod.slug, undefined, { corrects });
   progress({ phase: "validate", rows: 0, total: null });
-  const rows = await checkRows(chunks(), session, head.seq, errors, () => {}, (n) => progress({ phase: "validate", rows: n, total: null }));
-  if (errors.count === 0 && rows === 0) {
-    errors.add({ row: 0, column: null, code: "CSV_NO_ROWS", message: "the file has a header but no rows to import" });
-  }
-  if (errors.count > 0) throw errors.toError();
+  const rows = await validateAll(deps, pod.slug, chunks(), corrects, progress);
   progress({ phase: "validate", rows, total: rows });
 
   // 2. One transaction: lock the head, check again against the books as they are inside it, append in batches.
@@ -222,23 +230,39 @@ export async function importLedgerCsv(deps: ServiceDeps, podSlug: string, source
       let firstSeq: number | null = null;
       let lastSeq = 0;
       let written = 0;
+      // One batch is appended while the next is read and checked: the database and the
+      // parsing overlap. The next append starts only once the previous one has finished.
+      let inflight: Promise<void> = Promise.resolve();
       const flush = async () => {
         if (batch.length === 0) return;
-        const range = await appendPrepared(deps, trx, inTrx, batch, { importId });
-        firstSeq ??= range.firstSeq;
-        lastSeq = range.lastSeq;
-        written += batch.length;
+        const entries = batch;
         batch = [];
-        progress({ phase: "write", rows: written, total: rows });
+        await inflight;
+        inflight = appendPrepared(deps, trx, inTrx, entries, { importId }).then((range) => {
+          firstSeq ??= range.firstSeq;
+          lastSeq = range.lastSeq;
+          written += entries.length;
+          progress({ phase: "write", rows: written, total: rows });
+        });
+        // Awaited by the next flush or below; never left unhandled meanwhile.
+        inflight.catch(() => {});
       };
-      const count = await checkRows(read.chunks, inTrx, lockedHead.seq, again, async (entry) => {
-        batch.push(entry);
-        if (batch.length >= WRITE_BATCH) await flush();
-      });
+      let count: number;
+      try {
+        count = await checkRows(read.chunks, inTrx, lockedHead.seq, again, async (entry) => {
+          batch.push(entry);
+          if (batch.length >= WRITE_BATCH) await flush();
+        });
+      } finally {
+        // Settle the append under way before the transaction ends, whatever happened.
+        await inflight.catch(() => {});
+      }
       // The books changed between the check and the write (another steward's entry): the
       // rows are refused as they would be now, and the transaction rolls back.
       if (again.count > 0) throw again.toError();
+      await inflight;
       await flush();
+      await inflight;
       if (read.digest() !== sha || count !== rows) {
         throw conflict("LEDGER_IMPORT_CHANGED", "The file changed while it was being imported; nothing was imported. Import it again once it is complete.");
       }

@@ -142,6 +142,16 @@ describe("ledger CSV: header", () => {
     ]);
   });
 
+  it("onHeader sees the columns and can stop before the rows", async () => {
+    const seen: string[][] = [];
+    const items: CsvItem[] = [];
+    const text = "Kind,resource,quantity,corrects\ncontribution,rice,1,\n";
+    for await (const item of readLedgerCsv([enc.encode(text)], { onHeader: (c) => (seen.push([...c]), "stop") })) items.push(item);
+    expect([seen, items]).toEqual([[["kind", "resource", "quantity", "corrects"]], []]);
+    for await (const item of readLedgerCsv([enc.encode(text)], { onHeader: () => "continue" })) items.push(item);
+    expect(items).toHaveLength(1);
+  });
+
   it("an empty file is CSV_EMPTY; a header alone gives no rows", async () => {
     expect(errorsOf(await read("")).map((e) => e.code)).toEqual(["CSV_EMPTY"]);
     expect(errorsOf(await read("\uFEFF")).map((e) => e.code)).toEqual(["CSV_EMPTY"]);

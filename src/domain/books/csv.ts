@@ -330,9 +330,12 @@ function skippedError(row: number, err: CsvError, header: Header | null): { erro
  * Reads a ledger CSV from byte chunks: yields each data row's fields (with its row number
  * and the `seq` it claims, if the file has that column) or its errors, in file order. After
  * a header error, an encoding that is not UTF-8, bad quoting or an overlong row, the reader
- * yields that error and stops.
+ * yields that error and stops. `onHeader` sees a valid header's columns and may stop there.
  */
-export async function* readLedgerCsv(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<CsvItem> {
+export async function* readLedgerCsv(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: { onHeader?: (columns: ReadonlyArray<CsvColumn | CsvExportColumn>) => "continue" | "stop" } = {},
+): AsyncGenerator<CsvItem> {
   let ordinal = 0;
   // Set at a fatal error, so the source is no longer read (the parser may not emit another record to notice).
   let fatal = false;
@@ -390,7 +393,8 @@ export async function* readLedgerCsv(chunks: AsyncIterable<Uint8Array> | Iterabl
         return true;
       }
       header = h.header;
-      return false;
+      // A caller that only wanted the columns stops here.
+      return opts.onHeader?.(h.header.columns) === "stop";
     }
     yield* readRow(item.ordinal, item.cells, header!);
     return false;
