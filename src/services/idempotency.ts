@@ -72,6 +72,21 @@ export async function writeOnce<T>(deps: ServiceDeps, work: (trx: Transaction<Da
   return value;
 }
 
+/**
+ * Under an idempotency key whose write already committed (a retry): the stored result,
+ * checked against this request's fingerprint, with the request marked replayed; else null.
+ * For a write whose own checks would refuse a repeat before it reaches writeOnce (a CSV
+ * file is refused once imported): ask this first, so a retry gets the first answer.
+ */
+export async function storedResult<T>(deps: ServiceDeps): Promise<{ value: T } | null> {
+  const claim = active.getStore();
+  if (!claim || claim.used) return null;
+  const earlier = await getIdempotencyRecord(deps.db, claim.scope, claim.key, new Date(deps.clock.now().getTime() - IDEMPOTENCY_KEY_TTL_MS));
+  if (!earlier) return null;
+  claim.used = true;
+  return { value: replay<T>(claim, earlier) };
+}
+
 function replay<T>(claim: ActiveClaim, record: IdempotencyRecord): T {
   if (record.fingerprint !== claim.fingerprint) {
     throw unprocessable("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request; use a new key for a new request");

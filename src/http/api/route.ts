@@ -3,7 +3,7 @@
  * params, query, body and response. Input is validated with zod (errors name the field);
  * the same schemas produce the OpenAPI description.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { createHash } from "node:crypto";
 import { invalid } from "../../domain/errors.ts";
@@ -24,12 +24,21 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   response: R;
   status?: number;
+  /**
+   * A body that is not JSON (e.g. "text/csv"): the handler reads `request.body` as the
+   * table's owner parsed it (a parser registered with `onRegister`); documented as a string.
+   */
+  bodyMediaType?: string;
+  /** Answers that are not JSON (a streamed export): their media types, documented as strings. */
+  produces?: string[];
   handler: (input: {
     params: z.output<P>;
     query: z.output<Q>;
     body: z.output<B>;
     principal: TokenPrincipal | null;
     request: FastifyRequest;
+    /** For headers and streamed answers (return a stream). */
+    reply: FastifyReply;
   }) => Promise<z.input<R>>;
 }
 
@@ -53,8 +62,10 @@ function idempotencyClaim(request: FastifyRequest, spec: AnyRouteSpec): Idempote
     throw invalid("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice)");
   }
   const scope = request.principal ? `pod:${request.principal.podId}` : "public";
+  // A binary body (a CSV file) enters the fingerprint as its digest, not as JSON of its bytes.
+  const body = ArrayBuffer.isView(request.body) ? { sha256: createHash("sha256").update(request.body as Uint8Array).digest("hex") } : request.body;
   const fingerprint = createHash("sha256")
-    .update(JSON.stringify([spec.method, request.url.split("?")[0], request.query ?? null, request.body ?? null]))
+    .update(JSON.stringify([spec.method, request.url.split("?")[0], request.query ?? null, body ?? null]))
     .digest("base64url");
   return { scope, key, fingerprint };
 }
@@ -68,7 +79,8 @@ function refuseBadText(request: FastifyRequest): void {
   const inputs: Array<[string, unknown]> = [
     ["params", request.params],
     ["query", request.query],
-    ["body", request.body],
+    // A binary body (a CSV file's bytes) is checked by its route (CSV_ENCODING), not here.
+    ["body", ArrayBuffer.isView(request.body) ? null : request.body],
   ];
   for (const [where, value] of inputs) {
     const bad = findBadText(value);
@@ -82,8 +94,14 @@ function refuseBadText(request: FastifyRequest): void {
 export class RouteTable {
   readonly specs: AnyRouteSpec[] = [];
   readonly prefix: string;
+  readonly #setups: Array<(app: FastifyInstance) => void> = [];
   constructor(prefix: string) {
     this.prefix = prefix;
+  }
+
+  /** Runs `setup` on the API's plugin instance before the routes are added (e.g. a content-type parser scoped to the API). */
+  onRegister(setup: (app: FastifyInstance) => void): void {
+    this.#setups.push(setup);
   }
 
   add<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(spec: RouteSpec<P, Q, B, R>): void {
@@ -91,6 +109,7 @@ export class RouteTable {
   }
 
   register(app: FastifyInstance): void {
+    for (const setup of this.#setups) setup(app);
     for (const spec of this.specs) {
       app.route({
         method: spec.method,
@@ -102,7 +121,7 @@ export class RouteTable {
           const params = spec.params ? parseOrThrow(spec.params, request.params) : {};
           const query = spec.query ? parseOrThrow(spec.query, request.query ?? {}) : {};
           const body = spec.body ? parseOrThrow(spec.body, request.body ?? {}) : undefined;
-          const run = () => spec.handler({ params, query, body, principal: request.principal, request });
+          const run = () => spec.handler({ params, query, body, principal: request.principal, request, reply });
           const claim = spec.method === "GET" ? null : idempotencyClaim(request, spec);
           let result: unknown;
           if (claim) {
@@ -137,7 +156,12 @@ export class RouteTable {
         summary: spec.summary,
         parameters,
         responses: {
-          [String(spec.status ?? 200)]: { description: "Success", content: { "application/json": { schema: schema(spec.response, "output") } } },
+          [String(spec.status ?? 200)]: {
+            description: "Success",
+            content: spec.produces
+              ? Object.fromEntries(spec.produces.map((type) => [type, { schema: { type: "string", description: spec.response.description ?? "" } }]))
+              : { "application/json": { schema: schema(spec.response, "output") } },
+          },
           ...(spec.body || spec.params || spec.query ? { "400": { $ref: "#/components/responses/Error" } } : {}),
           ...(spec.auth
             ? { "401": { $ref: "#/components/responses/Error" }, "403": { $ref: "#/components/responses/Error" } }
@@ -156,6 +180,8 @@ export class RouteTable {
       }
       if (spec.body) {
         operation.requestBody = { required: true, content: { "application/json": { schema: schema(spec.body, "input") } } };
+      } else if (spec.bodyMediaType) {
+        operation.requestBody = { required: true, content: { [spec.bodyMediaType]: { schema: { type: "string" } } } };
       }
       paths[path] = { ...paths[path], [spec.method.toLowerCase()]: operation };
     }
