@@ -204,7 +204,13 @@ export async function importLedgerCsv(deps: ServiceDeps, podSlug: string, source
   const chunks = byteChunks(source);
   const progress = opts.onProgress ?? (() => {});
 
-  const sha = await sha256Of(chunks());
+  const sha = await sha256Of(chunks()).catch((error: unknown) => {
+    const code = (error as { code?: unknown }).code;
+    if ("path" in source && typeof code === "string" && ["ENOENT", "EACCES", "EISDIR", "EPERM"].includes(code)) {
+      throw invalid("CSV_UNREADABLE", `Cannot read ${source.path} (${code}): give the path of a readable CSV file`, { field: "path" });
+    }
+    throw error;
+  });
   const earlier = await getLedgerImportBySha(deps.db, pod.id, sha);
   if (earlier) throw duplicate(earlier);
 

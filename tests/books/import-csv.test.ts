@@ -174,6 +174,14 @@ describe("file formats", () => {
     ]);
   });
 
+  it("a path that cannot be read is CSV_UNREADABLE", async () => {
+    const pod = await newBookPod(deps, "nofile");
+    for (const missing of [path.join(tmp, "missing.csv"), tmp]) {
+      const e = await domainError(() => importLedgerCsv(deps, pod.slug, { path: missing }));
+      expect([e.kind, e.code, e.details?.field]).toEqual(["invalid", "CSV_UNREADABLE", "path"]);
+    }
+  });
+
   it("0.1 + 0.2 kg through CSV is exactly 0.3 kg, and exactly 0.3 kg can be drawn", async () => {
     const pod = await newBookPod(deps, "exact");
     const text = "kind,resource,quantity,fund,occurred_at\ncontribution,rice,0.1,,2026-11-20\ncontribution,rice,0.2,,2026-11-20\n";
