@@ -339,7 +339,7 @@ function publicPartOf(r: StoredEntry): PublicEntry {
  */
 async function* exportedEntries(deps: ServiceDeps, podSlug: string, podId: string, upTo: number, withPrivate: boolean): AsyncGenerator<ExportedEntry> {
   if (!withPrivate) {
-    for await (const e of publicEntries(deps, podSlug, { batch: EXPORT_BATCH })) {
+    for await (const e of publicEntries(deps, podSlug, { batch: EXPORT_BATCH, untilSeq: upTo })) {
       if (e.seq > upTo) return;
       yield e;
     }
