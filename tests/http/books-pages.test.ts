@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dec } from "../../src/domain/books/decimal.ts";
+import { addResource } from "../../src/services/books.ts";
 import { addIndicator, recordIndicatorCount } from "../../src/services/indicators.ts";
-import { getBalances, getLedgerHead, getProvidedValue } from "../../src/services/ledger.ts";
-import { createPod } from "../../src/services/pods.ts";
+import { getBalances, getLedgerHead, getProvidedValue, recordEntry } from "../../src/services/ledger.ts";
+import { createPod, retirePod } from "../../src/services/pods.ts";
 import { publishSummary } from "../../src/services/summaries.ts";
 import { CONTENT_SECURITY_POLICY } from "../../src/http/security.ts";
 import { formatMoney } from "../../src/http/pages/books-format.ts";
@@ -137,6 +138,21 @@ describe("the books page", () => {
     expect(r.text).not.toContain("<svg");
     expect(r.text).not.toContain("export.json");
     expect(r.text).not.toContain("Value we reclaimed");
+  });
+
+  it("stays readable, and linked, when its pod retires", async () => {
+    await createPod(node.deps, { slug: "birch-lane", name: "Birch Lane" });
+    await addResource(node.deps, "birch-lane", { key: "tools", name: "Tool loans", unit: "day", category: "tools" });
+    await recordEntry(node.deps, "birch-lane", { kind: "contribution", resource: "tools", quantity: "3" });
+    await retirePod(node.deps, "birch-lane");
+    const podPage = await get("/pods/birch-lane");
+    expect(podPage.status).toBe(410);
+    expect(podPage.text).toContain(`href="${node.origin}/pods/birch-lane/books"`);
+    const books = await get("/pods/birch-lane/books");
+    expect(books.status).toBe(200);
+    expectSafePage(books.text);
+    expect(books.text).toContain("This pod has retired");
+    expect(books.text).toContain("Tool loans");
   });
 
   it("is a 404 page for an unknown pod", async () => {

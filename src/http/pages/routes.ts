@@ -74,7 +74,7 @@ ${books}
   /** A retired pod: gone from the fediverse (410), its records still here for the books. */
   const retiredPodPage = async (pod: Pod, reply: FastifyReply) => {
     const view = await podView(deps, pod);
-    const charter = await charters.findCharter(deps, pod.slug);
+    const [charter, books] = await Promise.all([charters.findCharter(deps, pod.slug), podBooksLink(deps, pod)]);
     const day = pod.retiredAt!.toISOString().slice(0, 10);
     const body = html`
 <h1>${pod.name}</h1>
@@ -83,7 +83,8 @@ ${books}
 <h2 style="margin-top:0">This pod has retired</h2>
 <p>${pod.name} retired on <time datetime="${pod.retiredAt!.toISOString()}">${day}</time>. It no longer takes followers or publishes anything, and fediverse servers were told it is gone.</p>
 ${charter ? html`<p>Its records stay on this node: <a href="${deps.uris.charter(pod.slug).href}">its charter and the charter's revisions</a>.</p>` : ""}
-</div>`;
+</div>
+${books}`;
     return sendHtml(reply, page({ title: `${pod.name} (retired)`, description: `${pod.name} retired on ${day}`, url: view.actorUrl }, body), 410);
   };
 
