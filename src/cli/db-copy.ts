@@ -33,6 +33,7 @@ export const COPY_ORDER = [
   "ledger_imports",
   "ledger_entries",
   "ledger_heads",
+  "ledger_stock",
   "book_indicators",
   "book_indicator_counts",
   "book_summaries",

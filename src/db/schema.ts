@@ -292,6 +292,13 @@ export interface LedgerHeadsTable {
   updated_at: Timestamp;
 }
 
+/** Current stock per resource, changed in the transaction of every append. */
+export interface LedgerStockTable {
+  pod_id: string;
+  resource_id: string;
+  quantity: Numeric;
+}
+
 export interface BookIndicatorsTable {
   id: string;
   pod_id: string;
@@ -371,6 +378,7 @@ export interface Database {
   ledger_imports: LedgerImportsTable;
   ledger_entries: LedgerEntriesTable;
   ledger_heads: LedgerHeadsTable;
+  ledger_stock: LedgerStockTable;
   book_indicators: BookIndicatorsTable;
   book_indicator_counts: BookIndicatorCountsTable;
   book_summaries: BookSummariesTable;

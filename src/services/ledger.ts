@@ -33,7 +33,6 @@ export type { EntryInput } from "../domain/books/entries.ts";
 export interface PreparedEntry {
   readonly id: string;
   readonly kind: EntryKind;
-  readonly recordedAt: Date;
   /** The seq it gets when this session's entries are appended in order right after the head it saw. */
   readonly expectedSeq: number;
 }
@@ -57,7 +56,7 @@ interface SessionState {
   /** A prepared correction corrects an entry prepared in this session: seqs must come out as expected. */
   needsExpectedSeqs: boolean;
   resourcesById: Map<string, books.ResourceRecord>;
-  valid: WeakMap<PreparedEntry, { entry: ValidEntry; salt: string }>;
+  valid: WeakMap<PreparedEntry, ValidEntry>;
 }
 
 const sessions = new WeakMap<LedgerSession, SessionState>();
@@ -112,6 +111,8 @@ export async function openLedgerSession(
   const membersById = new Map(members.map((m) => [m.id, m]));
   const stock = new Map<string, Dec>([...stockRows].map(([id, q]) => [id, new Dec(q)]));
   const facts = new Map<number, EntryFacts>(factRows.map((f) => [f.seq, f]));
+  // Only the entries that inputs may correct are remembered (memory stays flat on imports).
+  const wanted = options.corrects ? new Set(options.corrects) : null;
   const now = deps.clock.now();
   const ctx: EntryContext = {
     now,
@@ -145,7 +146,7 @@ export async function openLedgerSession(
       if (entry.correctsSeq !== null) {
         const target = facts.get(entry.correctsSeq)!;
         facts.set(target.seq, { ...target, corrected: normalizeDecimal(new Dec(target.corrected).plus(entry.quantity)) });
-      } else {
+      } else if (wanted === null || wanted.has(expectedSeq)) {
         facts.set(expectedSeq, {
           seq: expectedSeq,
           kind: entry.kind,
@@ -161,8 +162,8 @@ export async function openLedgerSession(
         });
       }
       state.prepared++;
-      const prepared: PreparedEntry = Object.freeze({ id: deps.ids.uuid(), kind: entry.kind, recordedAt: now, expectedSeq });
-      state.valid.set(prepared, { entry, salt: newSalt() });
+      const prepared: PreparedEntry = Object.freeze({ id: deps.ids.uuid(), kind: entry.kind, expectedSeq });
+      state.valid.set(prepared, entry);
       return prepared;
     },
   };
@@ -216,23 +217,25 @@ export async function appendPrepared(
 ): Promise<{ firstSeq: number; lastSeq: number }> {
   const state = sessions.get(session);
   if (!state) throw new TypeError("appendPrepared: not a session from openLedgerSession");
+  const head = await ledger.lockHead(trx, state.pod.id, deps.clock.now());
+  // After the lock: an append waiting for another gets a later time than it.
   const now = deps.clock.now();
-  const head = await ledger.lockHead(trx, state.pod.id, now);
   if (entries.length === 0) return { firstSeq: head.seq + 1, lastSeq: head.seq };
   if (state.needsExpectedSeqs && entries.some((e, i) => e.expectedSeq !== head.seq + i + 1)) {
     throw conflict("LEDGER_CHANGED", "The ledger changed while these entries were prepared (a correction refers to one of them); prepare them again");
   }
   const rows: ledger.LedgerRow[] = [];
+  const stockChanges = new Map<string, Dec>();
   let prev = head.hash;
   let seq = head.seq;
   let receipts = head.receipts;
   for (const prepared of entries) {
-    const data = state.valid.get(prepared);
-    if (!data) throw new TypeError("appendPrepared: entry was not prepared by this session");
-    const e = data.entry;
+    const e = state.valid.get(prepared);
+    if (!e) throw new TypeError("appendPrepared: entry was not prepared by this session");
+    const salt = newSalt();
     seq += 1;
     const receiptNumber = e.needsReceipt ? newReceiptNumber(++receipts) : null;
-    const part: PrivatePart = { salt: data.salt, member: e.member, privateMemo: e.privateMemo, receipt: receiptNumber };
+    const part: PrivatePart = { salt, member: e.member, privateMemo: e.privateMemo, receipt: receiptNumber };
     const row: ledger.LedgerRow = {
       podId: state.pod.id,
       seq,
@@ -252,10 +255,11 @@ export async function appendPrepared(
       publicMemo: e.publicMemo,
       privateMemo: e.privateMemo,
       occurredAt: e.occurredAt,
-      recordedAt: prepared.recordedAt,
+      // Taken under the head lock, so recording order is seq order on one clock.
+      recordedAt: now,
       correctsSeq: e.correctsSeq,
       receiptNumber,
-      privateSalt: data.salt,
+      privateSalt: salt,
       privateDigest: privateDigest(part),
       prevHash: prev,
       hash: "",
@@ -264,9 +268,11 @@ export async function appendPrepared(
     row.hash = entryHash(prev, publicEntryOf(row));
     prev = row.hash;
     rows.push(row);
+    stockChanges.set(e.resourceId, (stockChanges.get(e.resourceId) ?? new Dec(0)).plus(e.stockEffect));
     state.valid.delete(prepared);
   }
   await ledger.insertEntries(trx, rows);
+  await ledger.addStock(trx, state.pod.id, new Map([...stockChanges].map(([id, q]) => [id, normalizeDecimal(q)])));
   await ledger.updateHead(trx, state.pod.id, { seq, hash: prev, receipts }, now);
   state.appended += rows.length;
   return { firstSeq: head.seq + 1, lastSeq: seq };

@@ -21,6 +21,7 @@ import {
 } from "../../src/services/ledger.ts";
 import { withIdempotencyKey } from "../../src/services/idempotency.ts";
 import { DomainError } from "../../src/domain/errors.ts";
+import { normalizeDecimal } from "../../src/domain/books/decimal.ts";
 import { startTestNode, type TestNode } from "../helpers/node.ts";
 
 const POD = "oak-street";
@@ -175,5 +176,18 @@ describe("recordEntry under an Idempotency-Key", () => {
     expect(again.value).toEqual(first.value);
     const { rows } = await sql<{ n: string }>`select count(*) as n from ledger_entries where public_memo = 'retry me'`.execute(deps.db);
     expect(Number(rows[0]!.n)).toBe(1);
+  });
+});
+
+describe("the running stock", () => {
+  it("kept by every append equals the sum over the entries (corrections included)", async () => {
+    const kept = await sql<{ key: string; quantity: string }>`
+      select r.key, s.quantity::text as quantity from ledger_stock s join book_resources r on r.id = s.resource_id
+      join pods p on p.id = s.pod_id where p.slug = ${POD} order by r.key`.execute(node.deps.db);
+    const summed = await getBalances(deps, POD, d("2100-01-01T00:00:00Z"));
+    expect(kept.rows.map((r) => [r.key, normalizeDecimal(r.quantity)])).toEqual(
+      summed.stock.map((s) => [s.resource, s.quantity]),
+    );
+    expect(summed.stock.length).toBeGreaterThan(0);
   });
 });

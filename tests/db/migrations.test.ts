@@ -252,6 +252,11 @@ const EXPECTED = {
     receipts: ["bigint", false],
     updated_at: [TIMESTAMPTZ, false],
   },
+  ledger_stock: {
+    pod_id: ["uuid", false],
+    resource_id: ["uuid", false],
+    quantity: ["numeric", false],
+  },
   book_indicators: {
     id: ["uuid", false],
     pod_id: ["uuid", false],
@@ -408,6 +413,7 @@ describe(`migrations on ${TEST_DATABASE}`, () => {
         ["ledger_entries", "NO ACTION"],
         ["ledger_heads", "NO ACTION"],
         ["ledger_imports", "NO ACTION"],
+        ["ledger_stock", "NO ACTION"],
         ["outbox_events", "CASCADE"],
         ["pod_keys", "CASCADE"],
         ["steward_tokens", "CASCADE"],

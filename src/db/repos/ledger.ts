@@ -135,9 +135,26 @@ function atOrBefore(at: Date | undefined): RawBuilder<unknown> {
   return at ? sql`and e.occurred_at <= ${at}` : sql``;
 }
 
+/** Adds each resource's stock change of an append (same transaction, under the head lock). */
+export async function addStock(trx: Transaction<Database>, podId: string, changes: ReadonlyMap<string, string>): Promise<void> {
+  if (changes.size === 0) return;
+  await trx
+    .insertInto("ledger_stock")
+    .values([...changes].map(([resourceId, quantity]) => ({ pod_id: podId, resource_id: resourceId, quantity })))
+    .onConflict((oc) => oc.columns(["pod_id", "resource_id"]).doUpdateSet({ quantity: sql`ledger_stock.quantity + excluded.quantity` }))
+    .execute();
+}
+
 /** Stock per resource id (all entries, or those that occurred at or before `at`). */
 export async function stockByResource(db: Kysely<Database>, podId: string, at?: Date, resourceIds?: readonly string[]): Promise<Map<string, string>> {
   if (resourceIds && resourceIds.length === 0) return new Map();
+  if (!at) {
+    // The running stock kept by every append.
+    let query = db.selectFrom("ledger_stock").select(["resource_id", "quantity"]).where("pod_id", "=", podId);
+    if (resourceIds) query = query.where("resource_id", "in", resourceIds);
+    const rows = await query.execute();
+    return new Map(rows.map((r) => [r.resource_id, trimDecimal(String(r.quantity))]));
+  }
   const only = resourceIds ? sql`and e.resource_id in (${sql.join(resourceIds.map((id) => sql`${id}`))})` : sql``;
   const { rows } = await sql<{ resource_id: string; stock: string }>`
     select e.resource_id, sum(e.quantity * ${SIGN}) as stock

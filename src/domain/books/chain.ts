@@ -66,8 +66,18 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
+/** Random bytes drawn in blocks: an import makes a salt per row. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
 export function newSalt(): string {
-  return randomBytes(32).toString("base64url");
+  if (poolAt + 32 > pool.length) {
+    pool = randomBytes(32 * 512);
+    poolAt = 0;
+  }
+  const salt = pool.subarray(poolAt, poolAt + 32).toString("base64url");
+  poolAt += 32;
+  return salt;
 }
 
 export function privateDigest(part: PrivatePart): string {
