@@ -355,7 +355,25 @@ function storedFromRow(r: StoredRow): StoredEntry {
 
 /** Entries with seq > afterSeq, in seq order, at most `limit`. */
 export async function listEntriesAfter(db: Kysely<Database>, podId: string, afterSeq: number, limit: number): Promise<StoredEntry[]> {
-  const rows = await baseQuery(db, podId).where("e.seq", ">", String(afterSeq)).orderBy("e.seq").limit(limit).execute();
+  // The page is cut from ledger_entries alone (a primary-key range scan), then joined: a
+  // join before the limit made the planner join every remaining row for each page.
+  const rows = await db
+    .selectFrom((eb) =>
+      eb
+        .selectFrom("ledger_entries")
+        .selectAll()
+        .where("pod_id", "=", podId)
+        .where("seq", ">", String(afterSeq))
+        .orderBy("seq")
+        .limit(limit)
+        .as("e"),
+    )
+    .innerJoin("book_resources as r", "r.id", "e.resource_id")
+    .leftJoin("book_members as m", "m.id", "e.member_id")
+    .selectAll("e")
+    .select(["r.name as resource_name", "m.pseudonym as member_pseudonym"])
+    .orderBy("e.seq")
+    .execute();
   return rows.map(storedFromRow);
 }
 

@@ -66,6 +66,47 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
+const PUBLIC_KEYS: readonly string[] = [
+  "seq", "id", "kind", "resource", "unit", "quantity", "fund", "marketValue", "charged", "currency",
+  "counterpartyKind", "counterparty", "publicMemo", "occurredAt", "recordedAt", "corrects", "privateDigest",
+].sort();
+const PRIVATE_KEYS: readonly string[] = ["salt", "member", "privateMemo", "receipt"].sort();
+
+/**
+ * RFC 8785 for a flat object with exactly `keys` (sorted) whose values are strings, safe
+ * integers or null: the same text as canonicalJson (JCS serialises strings and integers as
+ * JSON.stringify does), built without the generic walk, since verifying a long chain does
+ * this once per entry. Anything else falls back to canonicalJson.
+ */
+function flatCanonicalJson(value: object, keys: readonly string[]): string {
+  const record = value as Record<string, unknown>;
+  let count = 0;
+  for (const _ in record) count++;
+  if (count !== keys.length) return canonicalJson(value);
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (!Object.hasOwn(record, key)) return canonicalJson(value);
+    const v = record[key];
+    let text: string;
+    if (typeof v === "string") {
+      // A lone surrogate has no canonical form: canonicalJson refuses it.
+      if (!(v as string & { isWellFormed(): boolean }).isWellFormed()) return canonicalJson(value);
+      text = JSON.stringify(v);
+    }
+    else if (v === null) text = "null";
+    else if (typeof v === "number" && Number.isSafeInteger(v)) text = String(v);
+    else return canonicalJson(value);
+    out += (i === 0 ? '"' : ',"') + key + '":' + text;
+  }
+  return out + "}";
+}
+
+/** JCS of a PublicEntry (fast path of canonicalJson). */
+export const canonicalEntryJson = (entry: PublicEntry): string => flatCanonicalJson(entry, PUBLIC_KEYS);
+/** JCS of a PrivatePart (fast path of canonicalJson). */
+export const canonicalPrivateJson = (part: PrivatePart): string => flatCanonicalJson(part, PRIVATE_KEYS);
+
 /** Random bytes drawn in blocks: an import makes a salt per row. */
 let pool = Buffer.alloc(0);
 let poolAt = 0;
@@ -81,12 +122,12 @@ export function newSalt(): string {
 }
 
 export function privateDigest(part: PrivatePart): string {
-  return createHash("sha256").update(canonicalJson(part), "utf8").digest("hex");
+  return createHash("sha256").update(canonicalPrivateJson(part), "utf8").digest("hex");
 }
 
 export function entryHash(prevHash: string, entry: PublicEntry): string {
   if (!/^[0-9a-f]{64}$/.test(prevHash)) throw new TypeError("prevHash must be 64 lowercase hex digits");
-  return createHash("sha256").update(Buffer.from(prevHash, "hex")).update(canonicalJson(entry), "utf8").digest("hex");
+  return createHash("sha256").update(Buffer.from(prevHash, "hex")).update(canonicalEntryJson(entry), "utf8").digest("hex");
 }
 
 export interface ChainFault {
