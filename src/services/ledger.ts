@@ -207,6 +207,29 @@ function publicEntryOf(row: ledger.LedgerRow): PublicEntry {
   };
 }
 
+/** The public side of an entry as verification reads it (times already ISO text). */
+function chainEntryOf(row: ledger.ChainRow): PublicEntry {
+  return {
+    seq: row.seq,
+    id: row.id,
+    kind: row.kind,
+    resource: row.resourceKey,
+    unit: row.unit,
+    quantity: row.quantity,
+    fund: row.fund,
+    marketValue: row.marketValue,
+    charged: row.charged,
+    currency: row.currency,
+    counterpartyKind: row.counterpartyKind,
+    counterparty: row.counterpartyKind === "member" ? null : row.counterparty,
+    publicMemo: row.publicMemo,
+    occurredAt: row.occurredAt,
+    recordedAt: row.recordedAt,
+    corrects: row.correctsSeq,
+    privateDigest: row.privateDigest,
+  };
+}
+
 /** Locks the chain head (if not yet locked in this trx), chains and inserts the entries in order. */
 export async function appendPrepared(
   deps: ServiceDeps,
@@ -596,7 +619,8 @@ export interface VerifyReport {
  */
 export async function verifyLedger(deps: ServiceDeps, podSlug: string, opts: { batch?: number } = {}): Promise<VerifyReport> {
   const pod = await getPod(deps, podSlug);
-  const batch = Math.max(1, Math.min(opts.batch ?? 1000, 10_000));
+  const batch = Math.max(1, Math.min(opts.batch ?? 2000, 10_000));
+  const head = (await ledger.getHead(deps.db, pod.id)) ?? { seq: 0, hash: GENESIS_HASH, receipts: 0 };
   let prevSeq = 0;
   let prevHash = GENESIS_HASH;
   let entries = 0;
@@ -604,21 +628,32 @@ export async function verifyLedger(deps: ServiceDeps, podSlug: string, opts: { b
     deps.log.warn("Ledger verification failed", { pod: pod.slug, seq: fault.seq, reason: fault.reason });
     return { ok: false, entries, headSeq: prevSeq, headHash: prevHash, fault };
   };
-  for (;;) {
-    const rows = await ledger.listEntriesAfter(deps.db, pod.id, prevSeq, batch);
-    if (rows.length === 0) break;
+  const fetch = (from: number) => {
+    const rows = ledger.chainRowsInRange(deps.db, pod.id, from, from + batch);
+    rows.catch(() => {}); // awaited below, or abandoned when a fault ends the walk
+    return rows;
+  };
+  // Ranges of seqs up to the head, and one past it (entries beyond the head are a fault).
+  let next = fetch(0);
+  for (let from = 0; ; from += batch) {
+    const rows = await next;
+    if (rows.length === 0 && from >= head.seq) break;
+    next = fetch(from + batch); // fetched while this range is hashed
     const chain = verifyChain(
-      rows.map((r) => ({ ...publicEntryOf(r), hash: r.hash, prevHash: r.prevHash })),
+      rows.map((r) => ({ ...chainEntryOf(r), hash: r.hash, prevHash: r.prevHash })),
       { prevSeq, prevHash },
     );
     const chainFaultSeq = chain.fault?.seq ?? Number.POSITIVE_INFINITY;
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       if (r.seq >= chainFaultSeq) break;
       const digest = privateDigest({ salt: r.privateSalt, member: r.member, privateMemo: r.privateMemo, receipt: r.receiptNumber });
       if (digest !== r.privateDigest) {
-        entries += r.seq - prevSeq - 1;
-        prevHash = rows.find((x) => x.seq === r.seq - 1)?.hash ?? prevHash;
-        prevSeq = r.seq - 1;
+        entries += i;
+        if (i > 0) {
+          prevSeq = rows[i - 1]!.seq;
+          prevHash = rows[i - 1]!.hash;
+        }
         return fail({ seq: r.seq, reason: "private_digest_mismatch", expected: digest, found: r.privateDigest });
       }
     }
@@ -631,11 +666,11 @@ export async function verifyLedger(deps: ServiceDeps, podSlug: string, opts: { b
     entries += rows.length;
     prevSeq = chain.headSeq;
     prevHash = chain.headHash;
-    if (rows.length < batch) break;
   }
-  const head = (await ledger.getHead(deps.db, pod.id)) ?? { seq: 0, hash: GENESIS_HASH, receipts: 0 };
-  if (head.seq !== prevSeq || head.hash !== prevHash) {
-    return fail({ seq: head.seq, reason: "head_mismatch", expected: `${prevSeq}:${prevHash}`, found: `${head.seq}:${head.hash}` });
+  // Read again: entries appended while we walked were walked too.
+  const end = (await ledger.getHead(deps.db, pod.id)) ?? head;
+  if (end.seq !== prevSeq || end.hash !== prevHash) {
+    return fail({ seq: end.seq, reason: "head_mismatch", expected: `${prevSeq}:${prevHash}`, found: `${end.seq}:${end.hash}` });
   }
   return { ok: true, entries, headSeq: prevSeq, headHash: prevHash, fault: null };
 }

@@ -386,3 +386,100 @@ export async function getEntryByReceipt(db: Kysely<Database>, podId: string, num
   const row = await baseQuery(db, podId).where("e.receipt_number", "=", number).executeTakeFirst();
   return row ? storedFromRow(row) : null;
 }
+
+/** What verification reads of an entry: the hashed fields as text, the private part, the hashes. */
+export interface ChainRow {
+  seq: number;
+  id: string;
+  kind: EntryKind;
+  resourceKey: string;
+  unit: string;
+  quantity: string;
+  fund: Fund | null;
+  marketValue: string;
+  charged: string;
+  currency: string;
+  counterpartyKind: CounterpartyKind;
+  counterparty: string | null;
+  publicMemo: string;
+  /** ISO 8601 UTC with milliseconds, formatted by the database (no Date round trip). */
+  occurredAt: string;
+  recordedAt: string;
+  correctsSeq: number | null;
+  privateDigest: string;
+  privateSalt: string;
+  member: string | null;
+  privateMemo: string;
+  receiptNumber: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+const ISO_MS = sql.lit('YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+
+/**
+ * Entries with afterSeq < seq <= throughSeq, in seq order: only the columns the chain and
+ * the private digests need, timestamps already as ISO text. Ranges by seq (not "the next
+ * n") let a verifier fetch the next range while it hashes this one.
+ */
+export async function chainRowsInRange(db: Kysely<Database>, podId: string, afterSeq: number, throughSeq: number): Promise<ChainRow[]> {
+  const { rows } = await sql<{
+    seq: string;
+    id: string;
+    kind: EntryKind;
+    resource_key: string;
+    unit: string;
+    quantity: string;
+    fund: Fund | null;
+    market_value: string;
+    charged: string;
+    currency: string;
+    counterparty_kind: CounterpartyKind;
+    counterparty: string | null;
+    public_memo: string;
+    occurred: string;
+    recorded: string;
+    corrects_seq: string | null;
+    private_digest: string;
+    private_salt: string;
+    pseudonym: string | null;
+    private_memo: string;
+    receipt_number: string | null;
+    prev_hash: string;
+    hash: string;
+  }>`
+    select e.seq, e.id, e.kind, e.resource_key, e.unit, e.quantity, e.fund, e.market_value, e.charged, e.currency,
+      e.counterparty_kind, e.counterparty, e.public_memo,
+      to_char(e.occurred_at at time zone 'UTC', ${ISO_MS}) as occurred,
+      to_char(e.recorded_at at time zone 'UTC', ${ISO_MS}) as recorded,
+      e.corrects_seq, e.private_digest, e.private_salt, m.pseudonym, e.private_memo, e.receipt_number, e.prev_hash, e.hash
+    from ledger_entries e
+    left join book_members m on m.id = e.member_id
+    where e.pod_id = ${podId} and e.seq > ${afterSeq} and e.seq <= ${throughSeq}
+    order by e.seq`.execute(db);
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    id: r.id,
+    kind: r.kind,
+    resourceKey: r.resource_key,
+    unit: r.unit,
+    quantity: trimDecimal(r.quantity),
+    fund: r.fund,
+    marketValue: trimDecimal(r.market_value),
+    charged: trimDecimal(r.charged),
+    currency: r.currency,
+    counterpartyKind: r.counterparty_kind,
+    counterparty: r.counterparty,
+    publicMemo: r.public_memo,
+    occurredAt: r.occurred,
+    recordedAt: r.recorded,
+    correctsSeq: r.corrects_seq === null ? null : Number(r.corrects_seq),
+    privateDigest: r.private_digest,
+    privateSalt: r.private_salt,
+    member: r.pseudonym,
+    privateMemo: r.private_memo,
+    receiptNumber: r.receipt_number,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }));
+}
