@@ -4,7 +4,7 @@
  * and message ids to every record (without it LogTape warns on every request).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { configure, getConsoleSink, getLogger, jsonLinesFormatter, reset, type LogLevel as TapeLevel } from "@logtape/logtape";
+import { configure, getConsoleSink, getLogger, jsonLinesFormatter, reset, type LogLevel as TapeLevel, type LogRecord } from "@logtape/logtape";
 import type { LogLevel } from "../config.ts";
 import type { Logger } from "../services/ports.ts";
 
@@ -19,6 +19,16 @@ const LEVELS: Record<Exclude<LogLevel, "silent">, TapeLevel> = {
 
 let configured = false;
 
+/**
+ * A commons receipt's number is what lets its holder open the receipt page: no log line
+ * keeps it, whichever library wrote the line (Fedify logs every path at debug level).
+ */
+const RECEIPT_PATH = /(\/receipts\/)[^"\s?#/\\]+/g;
+export const redactReceiptNumbers = (line: string): string => line.replace(RECEIPT_PATH, "$1[redacted]");
+
+/** How every LogTape record is written: a JSON line, receipt numbers redacted. */
+export const formatLogLine = (record: LogRecord): string => redactReceiptNumbers(jsonLinesFormatter(record));
+
 export async function configureLogging(level: LogLevel): Promise<void> {
   if (configured) await reset();
   configured = true;
@@ -26,7 +36,7 @@ export async function configureLogging(level: LogLevel): Promise<void> {
   await configure({
     reset: true,
     contextLocalStorage: new AsyncLocalStorage(),
-    sinks: { console: getConsoleSink({ formatter: jsonLinesFormatter }) },
+    sinks: { console: getConsoleSink({ formatter: formatLogLine }) },
     loggers:
       lowestLevel === null
         ? [{ category: ["logtape", "meta"], sinks: [], lowestLevel: "fatal" }]
