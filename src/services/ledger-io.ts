@@ -20,9 +20,9 @@ import { columnOfField, csvRecord, readLedgerCsv, type CsvEntryFields, type CsvR
 import { GENESIS_HASH, type PrivatePart, type PublicEntry } from "../domain/books/chain.ts";
 import type { EntryInput } from "../domain/books/entries.ts";
 import { getLedgerImportBySha, insertLedgerImport, setLedgerImportRange } from "../db/repos/ledger-imports.ts";
-import { listEntriesAfter, lockHead, type StoredEntry } from "../db/repos/ledger.ts";
+import { listEntriesAfter, lockHead } from "../db/repos/ledger.ts";
 import { getBookSettings, listResources } from "./books.ts";
-import { appendPrepared, getLedgerHead, openLedgerSession, publicEntries, type LedgerSession, type PreparedEntry } from "./ledger.ts";
+import { appendPrepared, getLedgerHead, openLedgerSession, publicEntries, publicEntryOf, type LedgerSession, type PreparedEntry } from "./ledger.ts";
 import { getActivePod, getPod } from "./pods.ts";
 import { writeOnce } from "./idempotency.ts";
 import type { ServiceDeps } from "./ports.ts";
@@ -310,29 +310,6 @@ export type ExportedEntry = PublicEntry & { hash: string; private?: PrivatePart 
 const EXPORT_CHUNK = 64 * 1024;
 const EXPORT_BATCH = 1000;
 
-/** The public side of a stored entry, exactly as the chain hashes it (src/services/ledger.ts does the same). */
-function publicPartOf(r: StoredEntry): PublicEntry {
-  return {
-    seq: r.seq,
-    id: r.id,
-    kind: r.kind,
-    resource: r.resourceKey,
-    unit: r.unit,
-    quantity: r.quantity,
-    fund: r.fund,
-    marketValue: r.marketValue,
-    charged: r.charged,
-    currency: r.currency,
-    counterpartyKind: r.counterpartyKind,
-    counterparty: r.counterpartyKind === "member" ? null : r.counterparty,
-    publicMemo: r.publicMemo,
-    occurredAt: r.occurredAt.toISOString(),
-    recordedAt: r.recordedAt.toISOString(),
-    corrects: r.correctsSeq,
-    privateDigest: r.privateDigest,
-  };
-}
-
 /**
  * The entries up to `upTo` (the head read when the export began, so the document's head and
  * its entries agree even while entries are being added), in batches.
@@ -349,7 +326,7 @@ async function* exportedEntries(deps: ServiceDeps, podSlug: string, podId: strin
     const rows = await listEntriesAfter(deps.db, podId, after, Math.min(EXPORT_BATCH, upTo - after));
     for (const r of rows) {
       if (r.seq > upTo) return;
-      yield { ...publicPartOf(r), hash: r.hash, private: { salt: r.privateSalt, member: r.member, privateMemo: r.privateMemo, receipt: r.receiptNumber } };
+      yield { ...publicEntryOf(r), hash: r.hash, private: { salt: r.privateSalt, member: r.member, privateMemo: r.privateMemo, receipt: r.receiptNumber } };
     }
     if (rows.length === 0) return;
     after = rows[rows.length - 1]!.seq;

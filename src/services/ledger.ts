@@ -184,8 +184,14 @@ export function newReceiptNumber(n: number): string {
   return `R${n}-${suffix}`;
 }
 
-/** The public side of a stored or new entry (what is hashed and exported). */
-function publicEntryOf(row: ledger.LedgerRow): PublicEntry {
+/** The fields of an entry, stored or new, that its public side is made of. */
+type PublicFields = Pick<
+  ledger.ChainRow,
+  "seq" | "id" | "kind" | "resourceKey" | "unit" | "quantity" | "fund" | "marketValue" | "charged" | "currency" | "counterpartyKind" | "counterparty" | "publicMemo" | "correctsSeq" | "privateDigest"
+>;
+
+/** The public side of an entry (what is hashed and exported); times as ISO text. */
+function toPublicEntry(row: PublicFields, occurredAt: string, recordedAt: string): PublicEntry {
   return {
     seq: row.seq,
     id: row.id,
@@ -200,35 +206,16 @@ function publicEntryOf(row: ledger.LedgerRow): PublicEntry {
     counterpartyKind: row.counterpartyKind,
     counterparty: row.counterpartyKind === "member" ? null : row.counterparty,
     publicMemo: row.publicMemo,
-    occurredAt: row.occurredAt.toISOString(),
-    recordedAt: row.recordedAt.toISOString(),
+    occurredAt,
+    recordedAt,
     corrects: row.correctsSeq,
     privateDigest: row.privateDigest,
   };
 }
 
-/** The public side of an entry as verification reads it (times already ISO text). */
-function chainEntryOf(row: ledger.ChainRow): PublicEntry {
-  return {
-    seq: row.seq,
-    id: row.id,
-    kind: row.kind,
-    resource: row.resourceKey,
-    unit: row.unit,
-    quantity: row.quantity,
-    fund: row.fund,
-    marketValue: row.marketValue,
-    charged: row.charged,
-    currency: row.currency,
-    counterpartyKind: row.counterpartyKind,
-    counterparty: row.counterpartyKind === "member" ? null : row.counterparty,
-    publicMemo: row.publicMemo,
-    occurredAt: row.occurredAt,
-    recordedAt: row.recordedAt,
-    corrects: row.correctsSeq,
-    privateDigest: row.privateDigest,
-  };
-}
+export const publicEntryOf = (row: ledger.LedgerRow): PublicEntry => toPublicEntry(row, row.occurredAt.toISOString(), row.recordedAt.toISOString());
+/** As verification reads an entry (times already ISO text from the database). */
+const chainEntryOf = (row: ledger.ChainRow): PublicEntry => toPublicEntry(row, row.occurredAt, row.recordedAt);
 
 /** Locks the chain head (if not yet locked in this trx), chains and inserts the entries in order. */
 export async function appendPrepared(
