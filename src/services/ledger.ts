@@ -621,11 +621,14 @@ export async function verifyLedger(deps: ServiceDeps, podSlug: string, opts: { b
     return rows;
   };
   // Ranges of seqs up to the head, and one past it (entries beyond the head are a fault).
-  let next = fetch(0);
+  // The next ranges are fetched while this one is hashed (on PostgreSQL, by other
+  // connections of the pool at the same time).
+  const AHEAD = 3;
+  const pending = Array.from({ length: AHEAD }, (_, i) => fetch(i * batch));
   for (let from = 0; ; from += batch) {
-    const rows = await next;
+    const rows = await pending.shift()!;
     if (rows.length === 0 && from >= head.seq) break;
-    next = fetch(from + batch); // fetched while this range is hashed
+    pending.push(fetch(from + AHEAD * batch));
     const chain = verifyChain(
       rows.map((r) => ({ ...chainEntryOf(r), hash: r.hash, prevHash: r.prevHash })),
       { prevSeq, prevHash },
