@@ -4,6 +4,7 @@
  * against the migrated database so the two cannot drift apart.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { CounterpartyKind, EntryKind, Fund, PeriodKind } from "../domain/books/model.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** jsonb: read as parsed JSON, written as a JSON string (pg would turn JS arrays into SQL arrays). */
@@ -203,10 +204,7 @@ type Numeric = ColumnType<string, string, string>;
 /** bigint (not identity): read as a string, written as a string or number. */
 type BigInt8 = ColumnType<string, string | number, string | number>;
 
-export type EntryKind = "contribution" | "draw" | "expenditure" | "transfer_out" | "transfer_in" | "correction";
-export type Fund = "survival" | "capacity_building" | "power_shifting";
-export type CounterpartyKind = "member" | "pod" | "outside" | "none";
-export type PeriodKind = "week" | "lunar" | "month";
+export type { CounterpartyKind, EntryKind, Fund, PeriodKind };
 
 export interface BookSettingsTable {
   pod_id: string;

@@ -9,6 +9,7 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from "kysely";
 import type { CounterpartyKind, Database, EntryKind, Fund } from "../schema.ts";
 import { trimDecimal } from "./books.ts";
+import type { EntryFacts } from "../../domain/books/entries.ts";
 
 export const GENESIS = "0".repeat(64);
 
@@ -246,23 +247,7 @@ export async function providedRows(db: Kysely<Database>, podId: string, from: Da
   }));
 }
 
-/** What a correction needs to know about earlier entries (no private fields beyond the member id). */
-export interface EntryFactsRow {
-  seq: number;
-  kind: EntryKind;
-  resourceId: string;
-  fund: Fund | null;
-  counterpartyKind: CounterpartyKind;
-  memberId: string | null;
-  counterparty: string | null;
-  quantity: string;
-  marketValue: string;
-  charged: string;
-  corrected: string;
-}
-
-/** Facts of the given entries (or all non-correction entries of the pod), with the sum of their corrections. */
-export async function entryFacts(db: Kysely<Database>, podId: string, seqs?: readonly number[]): Promise<EntryFactsRow[]> {
+export async function entryFacts(db: Kysely<Database>, podId: string, seqs?: readonly number[]): Promise<EntryFacts[]> {
   if (seqs && seqs.length === 0) return [];
   const only = seqs ? sql`and e.seq in (${sql.join(seqs.map((s) => sql`${s}`))})` : sql`and e.kind <> 'correction'`;
   const { rows } = await sql<{
