@@ -8,14 +8,13 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ENTRY_KINDS, FUNDS, PERIOD_KINDS } from "../../domain/books/model.ts";
-import { forbidden, invalid, notFound } from "../../domain/errors.ts";
+import { invalid, notFound } from "../../domain/errors.ts";
 import { podSlugSchema } from "../../domain/pods.ts";
 import { entryJson } from "../../services/book-ops.ts";
 import * as books from "../../services/books.ts";
 import * as ledger from "../../services/ledger.ts";
 import * as ledgerIo from "../../services/ledger-io.ts";
 import { storedResult } from "../../services/idempotency.ts";
-import { verifyToken } from "../../services/tokens.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import type { RouteTable } from "./route.ts";
 
@@ -147,23 +146,15 @@ const isCsv = (request: FastifyRequest) => /^text\/csv\b/i.test(request.headers[
 
 /**
  * text/csv bodies, for this API only: raw bytes (the import checks UTF-8 itself and names the
- * row), up to CSV_BODY_LIMIT. The token is checked before such a body is read, so only a
- * steward of the pod can make the node hold one.
+ * row), up to CSV_BODY_LIMIT. The API checks the token on request, before any body is read,
+ * so only a steward of the pod can make the node hold one.
  */
-function acceptCsv(app: FastifyInstance, deps: ServiceDeps): void {
+function acceptCsv(app: FastifyInstance): void {
   app.addContentTypeParser("text/csv", { parseAs: "buffer", bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => done(null, body));
-  app.addHook("onRequest", async (request) => {
-    if (!isCsv(request)) return;
-    const header = request.headers.authorization;
-    const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? (header ? "malformed" : null);
-    const principal = await verifyToken(deps, token);
-    const slug = (request.params as { slug?: string } | undefined)?.slug;
-    if (slug !== undefined && slug !== principal.podSlug) throw forbidden("TOKEN_WRONG_POD", `This token belongs to ${principal.podSlug}, not ${slug}`);
-  });
 }
 
 export function addBookRoutes(table: RouteTable, deps: ServiceDeps): void {
-  table.onRegister((app) => acceptCsv(app, deps));
+  table.onRegister(acceptCsv);
 
   // -- Resources ----------------------------------------------------------------------
   table.add({

@@ -366,7 +366,9 @@ export async function registerStewardApi(app: FastifyInstance, deps: ServiceDeps
   await app.register(
     async (api) => {
       api.decorateRequest("principal", null);
-      api.addHook("preHandler", async (request) => {
+      // On request, before any body is read: only a steward of the pod can make the node
+      // parse (or hold, for a CSV import) a body.
+      api.addHook("onRequest", async (request) => {
         if (!(request.routeOptions.config as { auth?: boolean }).auth) return;
         const header = request.headers.authorization;
         const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? (header ? "!" : null);
