@@ -266,4 +266,31 @@ describe("a period summary federated to a Hyphae node and a Mastodon-shaped serv
     await expect(receiveRemoteSummary(b.deps, { ...input, periodStart: new Date(input.periodStart.getTime() + DAY) })).rejects.toMatchObject({ code: "SUMMARY_MISMATCH" });
     expect((await copiesAtB()).length).toBe(2);
   }, TEST_TIMEOUT);
+
+  it("late and out of order: version 1 arriving again after version 2 changes nothing; a replayed activity has one effect", async () => {
+    const held = await listRemoteSummaries(b.deps, B);
+    const first = held.find((c) => c.periodKind === "week" && c.version === 1 && c.object === `${pod}/books/summaries/${weekId}`)!;
+    expect(first.changedAfterPublication).toBe(true);
+    const late = {
+      actorIri: pod,
+      objectIri: first.object,
+      periodKind: "week",
+      periodStart: first.periodStart,
+      periodEnd: first.periodEnd,
+      version: 1,
+      headSeq: first.headSeq,
+      headHash: first.headHash,
+      content: first.content,
+      digest: first.digest,
+    };
+    // The older version, delivered late (after version 2): kept once, still flagged, nothing overwritten.
+    expect(await receiveRemoteSummary(b.deps, late)).toBe("unchanged");
+    // The same activity twice: the second is recognised by its key and has no effect.
+    const activity = { key: `${pod}#summary-replay-test`, actorIri: pod, type: "Update" };
+    expect(await receiveRemoteSummary(b.deps, { ...late, activity })).toBe("unchanged");
+    expect(await receiveRemoteSummary(b.deps, { ...late, activity })).toBe("duplicate");
+    const after = await copiesAtB();
+    expect(after.length).toBe(2);
+    expect((await listRemoteSummaries(b.deps, B)).filter((c) => c.object === first.object).every((c) => c.changedAfterPublication)).toBe(true);
+  }, TEST_TIMEOUT);
 });
