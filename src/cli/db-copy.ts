@@ -38,6 +38,11 @@ export const COPY_ORDER = [
   "book_indicator_counts",
   "book_summaries",
   "remote_summaries",
+  "proposals",
+  "remote_proposals",
+  "congress_settings",
+  "claims",
+  "transfers",
 ] as const;
 
 const BOOKKEEPING = new Set(["hyphae_migrations", "hyphae_migrations_lock"]);

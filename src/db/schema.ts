@@ -280,6 +280,8 @@ export interface LedgerEntriesTable {
   prev_hash: string;
   hash: string;
   import_id: string | null;
+  /** The agreement a transfer entry fulfils (congress); null for every other entry. */
+  agreement_iri: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface LedgerHeadsTable {
@@ -351,6 +353,134 @@ export interface RemoteSummariesTable {
   received_at: Timestamp;
 }
 
+// ---------------------------------------------------------------------------------------
+// Congress (migration 20261128180000_congress)
+
+export type ProposalPurpose = "offer" | "request";
+export type ProposalAction = "transfer" | "deliverService";
+export type ProposalStatus = "open" | "withdrawn" | "expired" | "fulfilled";
+
+/** What is wanted back for a proposal (FEP-0837 `reciprocal`). */
+export interface ReciprocalTerms {
+  name: string;
+  unit: string;
+  /** Normal-form decimal, or null for "any amount". */
+  quantity: string | null;
+  specificationUri: string | null;
+}
+
+export interface ProposalsTable {
+  id: string;
+  pod_id: string;
+  number: number;
+  purpose: ProposalPurpose;
+  action: ProposalAction;
+  name: string;
+  description: Generated<string>;
+  resource_id: string | null;
+  unit: string;
+  category: string;
+  specification_uri: string | null;
+  quantity: Numeric;
+  remaining: Numeric;
+  minimum: Numeric | null;
+  unit_based: Generated<boolean>;
+  reciprocal: Json<ReciprocalTerms> | null;
+  location: string | null;
+  available_from: Timestamp | null;
+  available_until: Timestamp | null;
+  expires_at: Timestamp;
+  urgent: Generated<boolean>;
+  fund: Fund | null;
+  status: ColumnType<ProposalStatus, ProposalStatus | undefined, ProposalStatus>;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  closed_at: Timestamp | null;
+}
+
+export interface RemoteProposalsTable {
+  id: BigIdentity;
+  actor_iri: string;
+  object_iri: string;
+  intent_iri: string;
+  purpose: ProposalPurpose;
+  action: string;
+  name: string;
+  description: Generated<string>;
+  unit: string;
+  category: string | null;
+  specification_uri: string | null;
+  quantity: Numeric | null;
+  remaining: Numeric | null;
+  minimum: Numeric | null;
+  unit_based: boolean | null;
+  reciprocal: Json<ReciprocalTerms> | null;
+  location: string | null;
+  available_from: Timestamp | null;
+  available_until: Timestamp | null;
+  expires_at: Timestamp | null;
+  urgent: Generated<boolean>;
+  status: ColumnType<ProposalStatus, ProposalStatus | undefined, ProposalStatus>;
+  remote_updated_at: Timestamp;
+  received_at: Timestamp;
+}
+
+export interface CongressSettingsTable {
+  pod_id: string;
+  auto_accept_up_to: Numeric | null;
+  strangers: ColumnType<"reject" | "review", "reject" | "review" | undefined, "reject" | "review">;
+  stranger_reason: ColumnType<string, string | undefined, string>;
+  updated_at: Timestamp;
+}
+
+export type ClaimDirection = "outgoing" | "incoming";
+export type ClaimStatus = "pending" | "accepted" | "rejected";
+
+export interface ClaimsTable {
+  id: string;
+  pod_id: string;
+  direction: ClaimDirection;
+  offer_iri: string;
+  counterpart_iri: string;
+  proposal_id: string | null;
+  remote_proposal_id: BigInt8 | null;
+  proposal_iri: string;
+  intent_iri: string;
+  purpose: ProposalPurpose;
+  quantity: Numeric;
+  unit: string;
+  resource_id: string | null;
+  status: ColumnType<ClaimStatus, ClaimStatus | undefined, ClaimStatus>;
+  reason: string | null;
+  decided_by: "steward" | "rule" | null;
+  agreement_iri: string | null;
+  commitment_iri: string | null;
+  answer_iri: string | null;
+  created_at: Timestamp;
+  decided_at: Timestamp | null;
+}
+
+export interface TransfersTable {
+  id: string;
+  pod_id: string;
+  claim_id: string;
+  agreement_iri: string;
+  direction: "out" | "in";
+  event_iri: string;
+  counterpart_event_iri: string | null;
+  counterpart_iri: string;
+  quantity: Numeric;
+  unit: string;
+  ledger_seq: BigInt8;
+  occurred_at: Timestamp;
+  acknowledged_at: Timestamp | null;
+  discrepancy_by: "us" | "them" | null;
+  discrepancy_reason: string | null;
+  discrepancy_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   pods: PodsTable;
   pod_keys: PodKeysTable;
@@ -381,6 +511,11 @@ export interface Database {
   book_indicator_counts: BookIndicatorCountsTable;
   book_summaries: BookSummariesTable;
   remote_summaries: RemoteSummariesTable;
+  proposals: ProposalsTable;
+  remote_proposals: RemoteProposalsTable;
+  congress_settings: CongressSettingsTable;
+  claims: ClaimsTable;
+  transfers: TransfersTable;
 }
 
 export type PodRow = Selectable<PodsTable>;

@@ -187,7 +187,7 @@ export function newReceiptNumber(n: number): string {
 /** The fields of an entry, stored or new, that its public side is made of. */
 type PublicFields = Pick<
   ledger.ChainRow,
-  "seq" | "id" | "kind" | "resourceKey" | "unit" | "quantity" | "fund" | "marketValue" | "charged" | "currency" | "counterpartyKind" | "counterparty" | "publicMemo" | "correctsSeq" | "privateDigest"
+  "seq" | "id" | "kind" | "resourceKey" | "unit" | "quantity" | "fund" | "marketValue" | "charged" | "currency" | "counterpartyKind" | "counterparty" | "publicMemo" | "correctsSeq" | "privateDigest" | "agreementIri"
 >;
 
 /** The public side of an entry (what is hashed and exported); times as ISO text. */
@@ -210,6 +210,8 @@ function toPublicEntry(row: PublicFields, occurredAt: string, recordedAt: string
     recordedAt,
     corrects: row.correctsSeq,
     privateDigest: row.privateDigest,
+    // Only transfers under a congress agreement carry it: other entries hash as they always did.
+    ...(row.agreementIri !== null && { agreement: row.agreementIri }),
   };
 }
 
@@ -274,6 +276,7 @@ export async function appendPrepared(
       prevHash: prev,
       hash: "",
       importId: opts.importId ?? null,
+      agreementIri: e.agreement,
     };
     row.hash = entryHash(prev, publicEntryOf(row));
     prev = row.hash;
@@ -315,6 +318,8 @@ export interface EntryView {
   recordedAt: Date;
   corrects: number | null;
   receipt: string | null;
+  /** The congress agreement a transfer fulfils, or null. */
+  agreement: string | null;
   hash: string;
   prevHash: string;
 }
@@ -340,6 +345,7 @@ function entryView(e: ledger.StoredEntry): EntryView {
     occurredAt: e.occurredAt,
     recordedAt: e.recordedAt,
     corrects: e.correctsSeq,
+    agreement: e.agreementIri,
     receipt: e.receiptNumber,
     hash: e.hash,
     prevHash: e.prevHash,

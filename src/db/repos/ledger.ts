@@ -73,9 +73,11 @@ export interface LedgerRow {
   prevHash: string;
   hash: string;
   importId: string | null;
+  /** The congress agreement a transfer fulfils. */
+  agreementIri: string | null;
 }
 
-/** 26 columns a row: 500 rows stay well under the 65 535 parameters of one statement. */
+/** 27 columns a row: 500 rows stay well under the 65 535 parameters of one statement. */
 const INSERT_BATCH = 500;
 
 export async function insertEntries(trx: Transaction<Database>, rows: readonly LedgerRow[]): Promise<void> {
@@ -110,6 +112,7 @@ export async function insertEntries(trx: Transaction<Database>, rows: readonly L
           prev_hash: r.prevHash,
           hash: r.hash,
           import_id: r.importId,
+          agreement_iri: r.agreementIri,
         })),
       )
       .execute();
@@ -333,6 +336,7 @@ function storedFromRow(r: StoredRow): StoredEntry {
     prevHash: r.prev_hash,
     hash: r.hash,
     importId: r.import_id,
+    agreementIri: r.agreement_iri,
     resourceName: r.resource_name,
     member: r.member_pseudonym,
   };
@@ -398,6 +402,7 @@ export interface ChainRow {
   receiptNumber: string | null;
   prevHash: string;
   hash: string;
+  agreementIri: string | null;
 }
 
 const ISO_MS = sql.lit('YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
@@ -432,12 +437,13 @@ export async function chainRowsInRange(db: Kysely<Database>, podId: string, afte
     receipt_number: string | null;
     prev_hash: string;
     hash: string;
+    agreement_iri: string | null;
   }>`
     select e.seq, e.id, e.kind, e.resource_key, e.unit, e.quantity, e.fund, e.market_value, e.charged, e.currency,
       e.counterparty_kind, e.counterparty, e.public_memo,
       to_char(e.occurred_at at time zone 'UTC', ${ISO_MS}) as occurred,
       to_char(e.recorded_at at time zone 'UTC', ${ISO_MS}) as recorded,
-      e.corrects_seq, e.private_digest, e.private_salt, m.pseudonym, e.private_memo, e.receipt_number, e.prev_hash, e.hash
+      e.corrects_seq, e.private_digest, e.private_salt, m.pseudonym, e.private_memo, e.receipt_number, e.prev_hash, e.hash, e.agreement_iri
     from ledger_entries e
     left join book_members m on m.id = e.member_id
     where e.pod_id = ${podId} and e.seq > ${afterSeq} and e.seq <= ${throughSeq}
@@ -466,5 +472,6 @@ export async function chainRowsInRange(db: Kysely<Database>, podId: string, afte
     receiptNumber: r.receipt_number,
     prevHash: r.prev_hash,
     hash: r.hash,
+    agreementIri: r.agreement_iri,
   }));
 }

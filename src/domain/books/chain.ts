@@ -47,6 +47,11 @@ export interface PublicEntry {
   /** The seq of the entry a correction corrects. */
   corrects: number | null;
   privateDigest: string;
+  /**
+   * The congress agreement a transfer fulfils (its id). Present only on such transfers:
+   * entries without one hash exactly as before this field existed.
+   */
+  agreement?: string;
 }
 
 /** The private side of an entry; only its digest is public. */

@@ -260,6 +260,8 @@ export interface EntryInput {
   privateMemo?: string;
   occurredAt?: string;
   corrects?: number;
+  /** The congress agreement a transfer fulfils (set by the transfer service). */
+  agreement?: string;
 }
 
 const emptyToUndefined = (v: unknown) => (v === "" || v === null ? undefined : v);
@@ -275,6 +277,7 @@ const entrySchema = z.strictObject({
   charged: opt(decimalInput),
   member: opt(z.string().trim().regex(PSEUDONYM, "must be a member pseudonym such as m-7f3a")),
   counterpartyPod: opt(httpUrl),
+  agreement: opt(httpUrl),
   counterpartyLabel: opt(text(LIMITS.counterpartyLabel)),
   publicMemo: opt(text(LIMITS.publicMemo)),
   privateMemo: opt(text(LIMITS.privateMemo)),
@@ -367,6 +370,8 @@ export interface ValidEntry {
   privateMemo: string;
   occurredAt: Date;
   correctsSeq: number | null;
+  /** The congress agreement a transfer fulfils; null for every other entry. */
+  agreement: string | null;
   /** The signed change of the resource's stock this entry makes. */
   stockEffect: string;
   /** Draws get a commons receipt. */
@@ -394,6 +399,9 @@ export function validateEntry(input: unknown, ctx: EntryContext): ValidEntry {
   if (e.kind === "correction") return validateCorrection(e, ctx, occurredAt, publicMemo, privateMemo);
   if (e.corrects !== undefined) {
     throw invalid("CORRECTION_TARGET", "Only a correction names the entry it corrects (kind correction)", { field: "corrects" });
+  }
+  if (e.agreement !== undefined && (!(e.kind === "transfer_in" || e.kind === "transfer_out") || e.counterpartyPod === undefined)) {
+    throw invalid("AGREEMENT_NOT_TRANSFER", "Only a transfer to or from another pod (counterpartyPod) names an agreement", { field: "agreement" });
   }
   if (e.resource === undefined) throw invalid("FIELD_REQUIRED", "resource is required", { field: "resource" });
   const resource = ctx.resourceByKey(e.resource);
@@ -443,12 +451,14 @@ export function validateEntry(input: unknown, ctx: EntryContext): ValidEntry {
     privateMemo,
     occurredAt,
     correctsSeq: null,
+    agreement: e.agreement ?? null,
     stockEffect: normalizeDecimal(effect),
     needsReceipt: e.kind === "draw",
   };
 }
 
 function validateCorrection(e: ParsedEntryShape, ctx: EntryContext, occurredAt: Date, publicMemo: string, privateMemo: string): ValidEntry {
+  if (e.agreement !== undefined) throw invalid("AGREEMENT_NOT_TRANSFER", "A correction never names an agreement; it corrects the entry that did", { field: "agreement" });
   if (e.corrects === undefined) {
     throw invalid("CORRECTION_TARGET", "A correction names the seq of the entry it corrects (corrects)", { field: "corrects" });
   }
@@ -509,6 +519,7 @@ function validateCorrection(e: ParsedEntryShape, ctx: EntryContext, occurredAt: 
     privateMemo,
     occurredAt,
     correctsSeq: target.seq,
+    agreement: null,
     stockEffect: normalizeDecimal(effect),
     needsReceipt: false,
   };

@@ -105,6 +105,7 @@ const entrySchema = z.object({
   recordedAt: dateTime,
   corrects: z.number().int().nullable(),
   receipt: z.string().nullable().describe("A draw's commons receipt number (private: the receipt page's unguessable address)"),
+  agreement: z.string().nullable().describe("The congress agreement a transfer fulfils (its id), or null"),
   receiptUrl: z.string().nullable(),
   hash: z.string(),
   prevHash: z.string(),
