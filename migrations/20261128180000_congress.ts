@@ -24,11 +24,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("unit", "text", (c) => c.notNull())
     .addColumn("category", "text", (c) => c.notNull())
     .addColumn("specification_uri", "text")
-    // resourceQuantity (the whole amount), availableQuantity (what is left), minimumQuantity.
+    // FEP-0837 quantities: `quantity` is the intent's resourceQuantity (the whole amount, or
+    // one lot when unit_based), `total` the availableQuantity first offered, `remaining` what
+    // is left of it now, `minimum` the minimumQuantity of one claim.
     .addColumn("quantity", sql.raw(QUANTITY), (c) => c.notNull().check(sql`quantity > 0`))
-    .addColumn("remaining", sql.raw(QUANTITY), (c) => c.notNull().check(sql`remaining >= 0 and remaining <= quantity`))
+    .addColumn("total", sql.raw(QUANTITY), (c) => c.notNull().check(sql`total > 0`))
+    .addColumn("remaining", sql.raw(QUANTITY), (c) => c.notNull().check(sql`remaining >= 0 and remaining <= total`))
     .addColumn("minimum", sql.raw(QUANTITY), (c) => c.check(sql`minimum > 0`))
-    .addColumn("unit_based", "boolean", (c) => c.notNull().defaultTo(false))
+    // FEP-0837 unitBased: null = any amount; true = whole multiples of `quantity`; false = exactly `quantity`.
+    .addColumn("unit_based", "boolean")
     // What is wanted back, if anything: {name, unit, quantity, specificationUri} (JSON).
     .addColumn("reciprocal", "jsonb")
     // A coarse place (a street or neighbourhood, never an address).

@@ -7,6 +7,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerFedifyBridge } from "./federation/fastify-bridge.ts";
 import { registerSummaryDocuments } from "./federation/summary-route.ts";
+import { registerCongressDocuments } from "./federation/congress-route.ts";
 import { installErrorHandler } from "./http/errors.ts";
 import { registerMeta } from "./http/meta.ts";
 import { installHostGuard, installInboxRateLimit, installSecurityHeaders, requestLogSerializer } from "./http/security.ts";
@@ -65,6 +66,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   // Summary Notes for ActivityPub clients; browsers go on to the summary's HTML page.
   registerSummaryDocuments(app, ctx.deps);
+  // Offers, needs, claims, agreements, transfers and neighbours, the same way.
+  registerCongressDocuments(app, ctx.deps);
 
   app.addHook("onSend", async (request, reply, payload) => {
     if (CORS_PATHS.test(request.url)) reply.header("access-control-allow-origin", "*");

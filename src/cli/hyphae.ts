@@ -22,6 +22,10 @@ import { copyDatabase } from "./db-copy.ts";
 import { getStoredOrigin, movePublicOrigin, PublicUrlChangedError } from "../services/node-identity.ts";
 import { registerBookCommands } from "./books.ts";
 import { registerSummaryCommands } from "./summaries.ts";
+import { registerProposalCommands } from "./proposals.ts";
+import { registerClaimCommands } from "./claims.ts";
+import { registerTransferCommands } from "./transfers.ts";
+import { registerCongressCommands } from "./congress.ts";
 import type { CliTools } from "./tools.ts";
 
 process.umask(0o077); // what commands create (a data directory, db copy output) is for this user only
@@ -421,6 +425,10 @@ nodeCmd
 const tools: CliTools = { op, print, json: () => json, fail: (message) => new CliError(message) };
 registerBookCommands(program, tools);
 registerSummaryCommands(program, tools);
+registerProposalCommands(program, tools);
+registerClaimCommands(program, tools);
+registerTransferCommands(program, tools);
+registerCongressCommands(program, tools);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError) {

@@ -356,18 +356,8 @@ export interface RemoteSummariesTable {
 // ---------------------------------------------------------------------------------------
 // Congress (migration 20261128180000_congress)
 
-export type ProposalPurpose = "offer" | "request";
-export type ProposalAction = "transfer" | "deliverService";
-export type ProposalStatus = "open" | "withdrawn" | "expired" | "fulfilled";
-
-/** What is wanted back for a proposal (FEP-0837 `reciprocal`). */
-export interface ReciprocalTerms {
-  name: string;
-  unit: string;
-  /** Normal-form decimal, or null for "any amount". */
-  quantity: string | null;
-  specificationUri: string | null;
-}
+import type { ProposalAction, ProposalPurpose, ProposalStatus, ReciprocalTerms } from "../domain/congress/model.ts";
+export type { ProposalAction, ProposalPurpose, ProposalStatus, ReciprocalTerms };
 
 export interface ProposalsTable {
   id: string;
@@ -382,9 +372,10 @@ export interface ProposalsTable {
   category: string;
   specification_uri: string | null;
   quantity: Numeric;
+  total: Numeric;
   remaining: Numeric;
   minimum: Numeric | null;
-  unit_based: Generated<boolean>;
+  unit_based: boolean | null;
   reciprocal: Json<ReciprocalTerms> | null;
   location: string | null;
   available_from: Timestamp | null;

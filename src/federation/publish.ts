@@ -47,6 +47,9 @@ import type { OutboundEvent, Outbox, ServiceDeps } from "../services/ports.ts";
 import type { HyphaeFederation } from "./federation.ts";
 import { charterEventToActivity } from "./charter.ts";
 import { summaryEventToActivity } from "./summary.ts";
+import { publishProposal } from "./proposal.ts";
+import { publishClaimAnswer, publishClaimOffer } from "./claims.ts";
+import { publishTransferEvent, publishTransferFlag } from "./transfers.ts";
 import { podActivityUrl } from "./uris.ts";
 
 /** Events claimed per round. */
@@ -79,7 +82,7 @@ export function outboundOrderingKey(event: OutboundEvent): string {
   return "actorIri" in event ? `${ACTOR_KEY_PREFIX}${event.podId} ${event.actorIri}` : `followers ${event.podId}`;
 }
 
-interface PublishEnv {
+export interface PublishEnv {
   ctx: Context<ServiceDeps>;
   deps: ServiceDeps;
   /** The outbox event id: activity ids derive from it. */
@@ -88,8 +91,8 @@ interface PublishEnv {
 }
 
 /** `sent`: handed to Fedify. `dropped`: nothing left to send (its subject is gone); not retried. */
-type PublishResult = { sent: true } | { dropped: string };
-type Publisher<E extends OutboundEvent> = (env: PublishEnv, event: E) => Promise<PublishResult>;
+export type PublishResult = { sent: true } | { dropped: string };
+export type Publisher<E extends OutboundEvent> = (env: PublishEnv, event: E) => Promise<PublishResult>;
 type Publishers = { [K in OutboundEvent["kind"]]?: Publisher<Extract<OutboundEvent, { kind: K }>> };
 
 type FollowEvent = Extract<OutboundEvent, { kind: "accept_follow" | "reject_follow" | "send_follow" | "undo_follow" }>;
@@ -152,6 +155,13 @@ const PUBLISHERS: Publishers = {
     await ctx.sendActivity({ identifier: built.slug }, "followers", built.activity, { preferSharedInbox: true, orderingKey });
     return { sent: true };
   },
+  // Congress: offers and needs to followers (federation/proposal.ts); claims, answers,
+  // transfers and discrepancy flags to the one pod concerned (claims.ts, transfers.ts).
+  proposal_published: publishProposal,
+  claim_offer: publishClaimOffer,
+  claim_answer: publishClaimAnswer,
+  transfer_event: publishTransferEvent,
+  transfer_flag: publishTransferFlag,
   // A retired pod deletes its actor (actor = object), to Public and every follower. Its
   // actor already answers 410; followers verify with the key they stored while following.
   delete_actor: async ({ ctx, deps, eventId, orderingKey }, event) => {

@@ -44,6 +44,43 @@ export const summaryActivityUrl = (origin: URL, slug: string, periodKind: string
   new URL(`${summaryUrl(origin, slug, periodKind, startDate).pathname}#activities/${summaryId}`, origin);
 /** `/pods/{slug}/books/summaries/{kind}-{YYYY-MM-DD}`: slug, kind and start date. */
 export const SUMMARY_PATH = /^\/pods\/([^/?#]+)\/books\/summaries\/(week|lunar|month)-(\d{4}-\d{2}-\d{2})\/?$/;
+/** Congress: offers and needs, our claims' Offer activities, agreements, transfers, the view and its neighbours. */
+export const proposalUrl = (origin: URL, slug: string, purpose: "offer" | "request", number: number) =>
+  new URL(`/pods/${slug}/${purpose === "offer" ? "offers" : "needs"}/${number}`, origin);
+export const claimUrl = (origin: URL, slug: string, claimId: string) => new URL(`/pods/${slug}/claims/${claimId}`, origin);
+export const agreementUrl = (origin: URL, slug: string, claimId: string) => new URL(`/pods/${slug}/agreements/${claimId}`, origin);
+export const transferUrl = (origin: URL, slug: string, transferId: string) => new URL(`/pods/${slug}/transfers/${transferId}`, origin);
+export const congressUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}/congress`, origin);
+export const neighboursUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}/neighbours`, origin);
+/** The Create/Update a proposal version went out as. */
+export const proposalActivityUrl = (origin: URL, slug: string, purpose: "offer" | "request", number: number, version: number) =>
+  new URL(`${proposalUrl(origin, slug, purpose, number).pathname}#activities/${version}`, origin);
+
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+/** Paths of the congress documents (served by congress-route.ts): slug and id. */
+export const CONGRESS_PATHS = {
+  offer: /^\/pods\/([^/?#]+)\/offers\/([1-9]\d{0,8})\/?$/,
+  need: /^\/pods\/([^/?#]+)\/needs\/([1-9]\d{0,8})\/?$/,
+  claim: new RegExp(`^/pods/([^/?#]+)/claims/(${UUID})/?$`),
+  agreement: new RegExp(`^/pods/([^/?#]+)/agreements/(${UUID})/?$`),
+  transfer: new RegExp(`^/pods/([^/?#]+)/transfers/(${UUID})/?$`),
+  neighbours: /^\/pods\/([^/?#]+)\/neighbours\/?$/,
+} as const;
+
+/** Our claim's Offer id → its pod and claim id (null for anything else, or another origin). */
+export function claimFromUrl(origin: URL, iri: string | URL | null | undefined): { slug: string; claimId: string } | null {
+  if (!iri) return null;
+  let url: URL;
+  try {
+    url = new URL(iri);
+  } catch {
+    return null;
+  }
+  if (url.origin !== origin.origin || url.search || url.hash) return null;
+  const m = CONGRESS_PATHS.claim.exec(url.pathname);
+  return m ? { slug: decodeURIComponent(m[1]!), claimId: m[2]! } : null;
+}
+
 /** The followers collection of a pod (PATHS.followers). */
 export const podFollowersUrl = (origin: URL, slug: string) => new URL(`/pods/${slug}/followers`, origin);
 export const tagUrl = (origin: URL, tag: string) => new URL(`/tags/${encodeURIComponent(tag.toLowerCase())}`, origin);
@@ -65,6 +102,12 @@ export function podUris(origin: URL) {
     booksExport: (slug: string) => booksExportUrl(origin, slug),
     receipt: (slug: string, number: string) => receiptUrl(origin, slug, number),
     summary: (slug: string, kind: string, start: string) => summaryUrl(origin, slug, kind, start),
+    proposal: (slug: string, purpose: "offer" | "request", n: number) => proposalUrl(origin, slug, purpose, n),
+    claim: (slug: string, id: string) => claimUrl(origin, slug, id),
+    agreement: (slug: string, id: string) => agreementUrl(origin, slug, id),
+    transfer: (slug: string, id: string) => transferUrl(origin, slug, id),
+    congress: (slug: string) => congressUrl(origin, slug),
+    neighbours: (slug: string) => neighboursUrl(origin, slug),
   };
 }
 

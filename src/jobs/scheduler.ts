@@ -8,6 +8,7 @@ import type { AppContext } from "../wiring.ts";
 import { sweepIdempotencyKeys } from "../services/idempotency.ts";
 import { sweepInboxActivities } from "../services/inbox.ts";
 import { closeDuePeriods } from "../services/summaries.ts";
+import { expireProposals } from "../services/proposals.ts";
 
 export interface Scheduler {
   stop(): Promise<void>;
@@ -38,6 +39,8 @@ export function startScheduler(ctx: AppContext): Scheduler {
     every(60 * 60 * 1000, "idempotency-sweep", () => sweepIdempotencyKeys(ctx.deps)),
     // Publishes each pod's ended periods once (safe with several workers).
     every(60 * 1000, "close-periods", () => closeDuePeriods(ctx.deps)),
+    // Offers and needs past their expiry: withdrawn and federated as such (once each).
+    every(60 * 1000, "expire-proposals", () => expireProposals(ctx.deps)),
   ];
   return {
     async stop() {

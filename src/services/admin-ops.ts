@@ -16,6 +16,10 @@ import { podView } from "./views.ts";
 import type { ServiceDeps } from "./ports.ts";
 import { BOOK_OPS, BOOK_POD_WRITES } from "./book-ops.ts";
 import { SUMMARY_OPS, SUMMARY_POD_WRITES } from "./summary-ops.ts";
+import { PROPOSAL_OPS, PROPOSAL_POD_WRITES } from "./proposal-ops.ts";
+import { CLAIM_OPS, CLAIM_POD_WRITES } from "./claim-ops.ts";
+import { TRANSFER_OPS, TRANSFER_POD_WRITES } from "./transfer-ops.ts";
+import { CONGRESS_OPS, CONGRESS_POD_WRITES } from "./congress-ops.ts";
 
 const pod = z.object({ pod: podSlugSchema });
 
@@ -138,6 +142,10 @@ const OPS = {
   },
   ...BOOK_OPS,
   ...SUMMARY_OPS,
+  ...PROPOSAL_OPS,
+  ...CLAIM_OPS,
+  ...TRANSFER_OPS,
+  ...CONGRESS_OPS,
 } as const;
 
 export type AdminOp = keyof typeof OPS;
@@ -153,6 +161,10 @@ const POD_WRITES: ReadonlySet<string> = new Set([
   "charter.confirm",
   ...BOOK_POD_WRITES,
   ...SUMMARY_POD_WRITES,
+  ...PROPOSAL_POD_WRITES,
+  ...CLAIM_POD_WRITES,
+  ...TRANSFER_POD_WRITES,
+  ...CONGRESS_POD_WRITES,
 ]);
 export const ADMIN_OPS = Object.keys(OPS) as AdminOp[];
 

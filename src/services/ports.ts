@@ -34,7 +34,20 @@ export type OutboundEvent =
   /** The pod retired: a Delete of its actor (actor = object) to Public and its followers. */
   | { kind: "delete_actor"; podId: string }
   /** A period summary of the open books (book_summaries row) to send to followers. */
-  | { kind: "summary_published"; podId: string; summaryId: string };
+  | { kind: "summary_published"; podId: string; summaryId: string }
+  /**
+   * An offer or need (proposals row) to send to followers: Create at version 1, Update
+   * after (a claim took some, it was withdrawn, it expired, it was edited).
+   */
+  | { kind: "proposal_published"; podId: string; proposalId: string; version: number }
+  /** Our claim on a neighbour's proposal (claims row, outgoing): Offer(Agreement) to the proposer. */
+  | { kind: "claim_offer"; podId: string; claimId: string; actorIri: string }
+  /** Our answer to an incoming claim (claims row): Accept with the Agreement, or Reject with the reason. */
+  | { kind: "claim_answer"; podId: string; claimId: string; actorIri: string }
+  /** Our side of a transfer (transfers row): Create(EconomicEvent) to the other pod. */
+  | { kind: "transfer_event"; podId: string; transferId: string; actorIri: string }
+  /** A discrepancy we flagged on a transfer (transfers row): Flag to the other pod. */
+  | { kind: "transfer_flag"; podId: string; transferId: string; actorIri: string };
 
 /**
  * Where outbound events go. `record` writes inside the caller's transaction;
@@ -71,6 +84,18 @@ export interface PodUris {
   receipt(slug: string, number: string): URL;
   /** A period summary: its Note id and HTML page (`/pods/{slug}/books/summaries/{kind}-{YYYY-MM-DD}`). */
   summary(slug: string, periodKind: string, periodStartDate: string): URL;
+  /** An offer (`/pods/{slug}/offers/{n}`) or a need (`/pods/{slug}/needs/{n}`): its id and HTML page. */
+  proposal(slug: string, purpose: "offer" | "request", number: number): URL;
+  /** Our claim's Offer activity (`/pods/{slug}/claims/{id}`). */
+  claim(slug: string, claimId: string): URL;
+  /** An Agreement our pod made, accepting a claim on its proposal (`/pods/{slug}/agreements/{claimId}`). */
+  agreement(slug: string, claimId: string): URL;
+  /** Our side of a transfer, an EconomicEvent (`/pods/{slug}/transfers/{id}`). */
+  transfer(slug: string, transferId: string): URL;
+  /** The congress view (`/pods/{slug}/congress`). */
+  congress(slug: string): URL;
+  /** The collection of the pod's congress neighbours (`/pods/{slug}/neighbours`). */
+  neighbours(slug: string): URL;
 }
 
 export interface ServiceDeps {

@@ -11,6 +11,9 @@ import { getRemoteCharter, receiveRemoteCharter, followingPodFor } from "../../s
 import type { InboxActivityRef } from "../../services/inbox.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { isSummaryDocument, onSummaryDocument } from "./summaries.ts";
+import { isProposalDocument, onProposalDocument } from "./proposals.ts";
+import { isEconomicEventDocument, onEconomicEventDocument } from "./transfers.ts";
+import { podWithClaimsWith } from "../../services/claims.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
 
@@ -21,7 +24,9 @@ export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update
   const objectId = activity.objectId;
   // Objects live on their author's server.
   if (objectId.origin !== activity.actorId.origin) throw invalid("FOREIGN_OBJECT", `The object ${objectId.href} is on another server than its actor`);
-  const follower = await followingPodFor(ctx.data, actorIri);
+  // A pod we follow, or one bound to one of our pods by a claim (its transfers still count
+  // after an unfollow).
+  const follower = (await followingPodFor(ctx.data, actorIri)) ?? (await podWithClaimsWith(ctx.data, actorIri));
   if (!follower) {
     log.debug("Post from an actor none of our pods follows: not acted on", { id: ref.key, type: ref.type, actor: actorIri });
     return;
@@ -42,6 +47,9 @@ export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update
   const { document } = await documentLoader(objectId.href);
   // A period summary of the open books: read by its own handler.
   if (isSummaryDocument(document)) return onSummaryDocument(ctx, document, actorIri, objectId.href, ref);
+  // Congress: the other side of a transfer, and offers and needs.
+  if (isEconomicEventDocument(document)) return onEconomicEventDocument(ctx, document, actorIri, objectId.href, ref);
+  if (isProposalDocument(document)) return onProposalDocument(ctx, document, actorIri, objectId.href, ref);
   const copy = noteJsonToCharter(document, actorIri, objectId.href);
   if (!copy) return; // an ordinary post, not a charter
   const outcome = await receiveRemoteCharter(ctx.data, { actorIri, objectIri: objectId.href, ...copy, activity: ref });

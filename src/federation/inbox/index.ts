@@ -9,7 +9,7 @@
  * (one error line). Activities we do not act on are answered 202 and logged at debug.
  */
 import type { InboxContext } from "@fedify/fedify";
-import { Accept, Activity, Create, Delete, Follow, getTypeId, Reject, Undo, Update } from "@fedify/vocab";
+import { Accept, Activity, Create, Delete, Flag, Follow, getTypeId, Offer, Reject, Undo, Update } from "@fedify/vocab";
 import { invalid } from "../../domain/errors.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import { findFollowerByFollowIri, receiveFollow, receiveFollowAnswer, receiveUndoFollow } from "../../services/follows.ts";
@@ -22,7 +22,9 @@ import { findBadText } from "../../domain/text.ts";
 import { onNoteCreatedOrUpdated, syncPinnedCharter } from "./charters.ts";
 import { onDelete } from "./deletes.ts";
 import { classifyInboxFailure } from "./failures.ts";
-import { slugFromFollowUrl } from "../uris.ts";
+import { claimFromUrl, slugFromFollowUrl } from "../uris.ts";
+import { onClaimAnswer, onClaimOffer } from "./claims.ts";
+import { onTransferFlag } from "./transfers.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
 
@@ -39,8 +41,12 @@ export function registerInboxListeners(federation: HyphaeFederation): void {
     })
     .on(Follow, received(onFollow))
     .on(Undo, received(onUndo))
-    .on(Accept, received((ctx, a, ref) => onFollowAnswer(ctx, a, true, ref)))
-    .on(Reject, received((ctx, a, ref) => onFollowAnswer(ctx, a, false, ref)))
+    // An Accept or Reject of one of our claims (its object is our claim's Offer id), or of a Follow.
+    .on(Accept, received((ctx, a, ref) => (isClaimAnswer(ctx, a) ? onClaimAnswer(ctx, a, true, ref) : onFollowAnswer(ctx, a, true, ref))))
+    .on(Reject, received((ctx, a, ref) => (isClaimAnswer(ctx, a) ? onClaimAnswer(ctx, a, false, ref) : onFollowAnswer(ctx, a, false, ref))))
+    // Congress: a claim on one of our proposals (FEP-0837), and a flagged transfer.
+    .on(Offer, received(onClaimOffer))
+    .on(Flag, received(onTransferFlag))
     .on(Create, received(onNoteCreatedOrUpdated))
     .on(Update, received(onNoteCreatedOrUpdated))
     .on(Delete, received(onDelete))
@@ -54,6 +60,11 @@ export function registerInboxListeners(federation: HyphaeFederation): void {
       if (refused) ctx.data.log.warn("Inbox request refused", { error: String(error) });
       else ctx.data.log.error("Inbox handler failed", { error: String(error) });
     });
+}
+
+/** True when an Accept or Reject names one of our claims' Offer ids as its object. */
+function isClaimAnswer(ctx: Ctx, answer: Accept | Reject): boolean {
+  return claimFromUrl(new URL(ctx.origin), answer.objectId) !== null;
 }
 
 /** `Follow`, `Like`…: the ActivityStreams type name, or the full type IRI for other vocabularies. */

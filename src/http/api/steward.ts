@@ -17,6 +17,9 @@ import { SOFTWARE_VERSION } from "../../lib/version.ts";
 import { RouteTable } from "./route.ts";
 import { addBookRoutes } from "./books.ts";
 import { addSummaryRoutes } from "./summaries.ts";
+import { addProposalRoutes } from "./proposals.ts";
+import { addClaimRoutes } from "./claims.ts";
+import { addTransferRoutes } from "./transfers.ts";
 
 export const STEWARD_API_PREFIX = "/api/hyphae/v1";
 /** Deleting and retiring give their own answers for a retired pod. */
@@ -353,6 +356,9 @@ export function stewardRoutes(deps: ServiceDeps): RouteTable {
 
   addBookRoutes(table, deps);
   addSummaryRoutes(table, deps);
+  addProposalRoutes(table, deps);
+  addClaimRoutes(table, deps);
+  addTransferRoutes(table, deps);
   return table;
 }
 

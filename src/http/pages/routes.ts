@@ -15,6 +15,9 @@ import type { ServiceDeps } from "../../services/ports.ts";
 import { podCharterSection, registerCharterPages } from "./charter.ts";
 import { page, sendHtml } from "./layout.ts";
 import { podBooksLink, registerBookPages } from "./books.ts";
+import { podCongressSection, registerCongressPages } from "./congress.ts";
+import { registerProposalPages } from "./proposals.ts";
+import { registerTransferPages } from "./transfers.ts";
 
 export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
   const origin = deps.config.publicUrl;
@@ -38,13 +41,14 @@ ${retired.length ? html`<p class="muted">Retired: ${retired.map((p, i) => html`$
       return sendHtml(reply, page({ title: "Not found", description: "No such pod", url: origin.href }, body), 404);
     }
     if (pod.retiredAt) return retiredPodPage(pod, reply);
-    const [view, charter, books] = await Promise.all([podView(deps, pod), podCharterSection(deps, pod), podBooksLink(deps, pod)]);
+    const [view, charter, books, congress] = await Promise.all([podView(deps, pod), podCharterSection(deps, pod), podBooksLink(deps, pod), podCongressSection(deps, pod)]);
     const body = html`
 ${pod.iconUrl ? html`<img src="${pod.iconUrl}" alt="" width="72" height="72" style="border-radius:.6rem">` : ""}
 <h1>${pod.name}</h1>
 <p><span class="handle">${view.handle}</span></p>
 ${pod.summary ? raw(textToHtml(pod.summary)) : html`<p class="muted">This pod has not written a summary yet.</p>`}
 <p class="muted">${view.followers} ${view.followers === 1 ? "follower" : "followers"} · follows ${view.following} ${view.following === 1 ? "pod" : "pods"}</p>
+${raw(congress)}
 ${charter.html}
 ${books}
 <div class="card">
@@ -90,6 +94,9 @@ ${books}`;
 
   await registerCharterPages(app, deps);
   await registerBookPages(app, deps);
+  await registerProposalPages(app, deps);
+  await registerCongressPages(app, deps);
+  await registerTransferPages(app, deps);
 
   // Hashtag links in federated charters point here: the charters published on this node.
   app.get<{ Params: { tag: string } }>("/tags/:tag", async (request, reply) => {
