@@ -13,7 +13,7 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 
-export const TEST_FAULTS = ["exit-after-idempotent-commit", "kill-after-outbox-claim"] as const;
+export const TEST_FAULTS = ["exit-after-idempotent-commit", "kill-after-outbox-claim", "exit-after-inbox-commit"] as const;
 export type TestFault = (typeof TEST_FAULTS)[number];
 
 export interface Config {

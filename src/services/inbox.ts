@@ -84,10 +84,14 @@ export async function applyOnce<T>(
   activity: InboxActivityRef | undefined,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T | typeof DUPLICATE> {
-  return deps.db.transaction().execute(async (trx) => {
+  const result = await deps.db.transaction().execute(async (trx) => {
     if (activity && !(await firstReceipt(trx, deps, activity))) return DUPLICATE;
     return work(trx);
   });
+  // Tests kill the process here: the effect and its outbound events are committed, the
+  // queue message is not yet acknowledged and nothing has been flushed.
+  if (activity && result !== DUPLICATE && deps.config.testFaults.includes("exit-after-inbox-commit")) process.kill(process.pid, "SIGKILL");
+  return result;
 }
 
 /** In the effect's transaction: true the first time this activity is seen, false for a duplicate. */
