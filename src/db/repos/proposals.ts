@@ -173,6 +173,8 @@ export type ProposalPatch = Partial<
     ProposalRecord,
     | "name"
     | "description"
+    | "category"
+    | "specificationUri"
     | "quantity"
     | "total"
     | "remaining"
@@ -197,6 +199,8 @@ export async function updateProposal(trx: Transaction<Database>, id: string, pat
     .set((eb) => ({
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.description !== undefined && { description: patch.description }),
+      ...(patch.category !== undefined && { category: patch.category }),
+      ...(patch.specificationUri !== undefined && { specification_uri: patch.specificationUri }),
       ...(patch.quantity !== undefined && { quantity: patch.quantity }),
       ...(patch.total !== undefined && { total: patch.total }),
       ...(patch.remaining !== undefined && { remaining: patch.remaining }),
