@@ -412,7 +412,7 @@ export interface ProposalChange {
 /**
  * Checks a change to an open proposal. The total may go up or down but never below what
  * claims took already (TOTAL_BELOW_CLAIMED); `remaining` follows it. Without lots
- * (unitBased absent), a new `quantity` alone moves the total with it. The lot size of a
+ * (unitBased absent), quantity and total move together. The lot size of a
  * proposal that claims took from cannot change (LOTS_CLAIMED). Null fields clear optional
  * ones. Returns only what changes (an empty object: nothing to do).
  */
@@ -457,7 +457,11 @@ export function parseProposalPatch(state: ProposalState, input: unknown, now: Da
     }
     if (unitBased === null && d.total === undefined) total = quantity;
   }
-  if (d.total !== undefined) total = positive(d.total, "total");
+  if (d.total !== undefined) {
+    total = positive(d.total, "total");
+    // Without lots the quantity is the whole amount: it follows the total.
+    if (unitBased === null && d.quantity === undefined) quantity = total;
+  }
   const minimum = d.minimum === undefined ? state.minimum : d.minimum === null || d.minimum === "" ? null : positive(d.minimum, "minimum");
   if (d.minimum !== undefined) out.minimum = minimum;
   if (new Dec(total).lt(claimed)) {
