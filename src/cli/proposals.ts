@@ -21,15 +21,16 @@ type ProposalOut = {
   resource: string | null;
   category: string;
   location: string | null;
-  availableUntil: string | null;
-  expiresAt: string;
+  availableUntil: string | Date | null;
+  expiresAt: string | Date;
   urgent: boolean;
   fund: string | null;
   status: string;
   version: number;
 };
 
-const day = (iso: string) => iso.slice(0, 10);
+/** In process the operation answers Dates; through the admin socket, ISO text. */
+const day = (at: string | Date) => new Date(at).toISOString().slice(0, 10);
 
 export const proposalLine = (p: ProposalOut) =>
   `${p.kind === "offer" ? "Offer" : "Need"} ${p.number}${p.urgent ? " URGENT" : ""}: ${p.name} — ${p.remaining} of ${p.total} ${p.unit} left` +
