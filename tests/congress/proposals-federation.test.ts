@@ -229,5 +229,12 @@ describe("the steward API", () => {
     expect(withdrawnAt.object.id).toBe(first.body.url);
     const anonymous = await fetch(`${a.origin}/api/hyphae/v1/pods/${A}/offers`);
     expect(anonymous.status).toBe(401);
+    // The routes are in the OpenAPI description.
+    const openApi = (await (await fetch(`${a.origin}/api/hyphae/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const kind of ["offers", "needs"]) {
+      expect(Object.keys(openApi.paths[`/pods/{slug}/${kind}`] ?? {}).sort()).toEqual(["get", "post"]);
+      expect(Object.keys(openApi.paths[`/pods/{slug}/${kind}/{number}`] ?? {}).sort()).toEqual(["get", "patch"]);
+      expect(openApi.paths[`/pods/{slug}/${kind}/{number}/withdraw`]).toHaveProperty("post");
+    }
   }, TEST_TIMEOUT);
 });
