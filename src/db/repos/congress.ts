@@ -52,3 +52,43 @@ export async function countNeighbours(db: Db, podId: string): Promise<number> {
   const rows = await neighbourQuery(db, podId).execute();
   return rows.length;
 }
+
+export interface NeighbourSummaryRecord {
+  actorIri: string;
+  objectIri: string;
+  periodKind: string;
+  periodStart: Date;
+  periodEnd: Date;
+  version: number;
+  content: Record<string, unknown>;
+  changedAfterPublication: boolean;
+}
+
+/**
+ * The latest summary of each period kind (the latest period, then its highest version) of
+ * each of the given actors: at most one row per actor and kind.
+ */
+export async function listLatestSummariesOf(db: Db, actorIris: readonly string[]): Promise<NeighbourSummaryRecord[]> {
+  if (actorIris.length === 0) return [];
+  const rows = await db
+    .selectFrom("remote_summaries")
+    .distinctOn(["actor_iri", "period_kind"])
+    .select(["actor_iri", "object_iri", "period_kind", "period_start", "period_end", "version", "content", "changed_after_publication"])
+    .where("actor_iri", "in", actorIris)
+    .orderBy("actor_iri")
+    .orderBy("period_kind")
+    .orderBy("period_start", "desc")
+    .orderBy("version", "desc")
+    .orderBy("received_at", "desc")
+    .execute();
+  return rows.map((r) => ({
+    actorIri: r.actor_iri,
+    objectIri: r.object_iri,
+    periodKind: r.period_kind,
+    periodStart: new Date(r.period_start),
+    periodEnd: new Date(r.period_end),
+    version: r.version,
+    content: r.content,
+    changedAfterPublication: r.changed_after_publication,
+  }));
+}
