@@ -128,3 +128,17 @@ export async function flagTransfer(db: Db, id: string, by: "us" | "them", reason
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
+
+/**
+ * The transfer with this counterpart that any of the IRIs names (our event, theirs, or the
+ * agreement): what a Flag from the other pod is about. Null when none matches.
+ */
+export async function findTransferForCounterpart(db: Db, counterpartIri: string, iris: readonly string[]): Promise<TransferRecord | null> {
+  if (iris.length === 0) return null;
+  const row = await transferQuery(db)
+    .where("counterpart_iri", "=", counterpartIri)
+    .where((eb) => eb.or([eb("event_iri", "in", iris), eb("counterpart_event_iri", "in", iris), eb("agreement_iri", "in", iris)]))
+    .orderBy("created_at", "desc")
+    .executeTakeFirst();
+  return row ? transferFromRow(row) : null;
+}
