@@ -1,8 +1,23 @@
 /**
- * Admin operations of the congress (congresss) for the `hyphae` CLI and the admin socket;
- * merged into OPS in admin-ops.ts. (Stub: filled in by the congresss work.)
+ * Admin operations of the congress for the `hyphae` CLI (`hyphae congress show`, `hyphae
+ * congress neighbours`) and the admin socket; merged into OPS in admin-ops.ts. Both only
+ * read: the view is the one the page and its JSON show (services/congress.ts).
  */
-export const CONGRESS_OPS = {} as const;
+import { z } from "zod";
+import { podSlugSchema } from "../domain/pods.ts";
+import { congressView, listNeighbours } from "./congress.ts";
+import type { ServiceDeps } from "./ports.ts";
 
-/** Operations that change a pod or publish for it: a retired pod refuses them. */
+export const CONGRESS_OPS = {
+  "congress.show": {
+    args: z.object({ pod: podSlugSchema }),
+    run: (deps: ServiceDeps, a: { pod: string }) => congressView(deps, a.pod),
+  },
+  "congress.neighbours": {
+    args: z.object({ pod: podSlugSchema }),
+    run: (deps: ServiceDeps, a: { pod: string }) => listNeighbours(deps, a.pod),
+  },
+} satisfies Record<string, { args: z.ZodType; run: (deps: ServiceDeps, a: never) => Promise<unknown> }>;
+
+/** Operations that change a pod or publish for it: none here (the congress view only reads). */
 export const CONGRESS_POD_WRITES: readonly string[] = [];
