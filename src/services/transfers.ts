@@ -589,6 +589,13 @@ function parseReason(reason: unknown): string {
   return text;
 }
 
+/** The reason of a flag request body ({reason}); any other field is refused. */
+export function reasonFromBody(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) throw invalid("INVALID_INPUT", "Send an object with the reason", { field: "(root)" });
+  for (const k of Object.keys(body)) if (k !== "reason") throw invalid("UNKNOWN_FIELD", `${k}: unknown field`, { field: k });
+  return (body as { reason?: unknown }).reason;
+}
+
 /** Flags a discrepancy on one of our transfers (by its id or its agreement) and tells the other pod (Flag). */
 export async function flagDiscrepancy(deps: ServiceDeps, podSlug: string, transferIdOrAgreement: string, reason: unknown): Promise<TransferView> {
   const pod = assertPodActive(await getPod(deps, podSlug));

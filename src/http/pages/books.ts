@@ -25,6 +25,7 @@ import { podHandle } from "../../services/views.ts";
 import { formatDay, isoDay } from "./books-format.ts";
 import { BOOKS_STYLE, booksPageBody, invoiceBody, receiptBody, summaryBody, type PodInfo } from "./books-render.ts";
 import { notFoundPage, page, sendHtml } from "./layout.ts";
+import { transfersSection } from "./transfers.ts";
 
 const DAY = 86_400_000;
 /** The window of the sovereignty indicators on the books page (compared with the one before). */
@@ -84,6 +85,8 @@ export async function registerBookPages(app: FastifyInstance, deps: ServiceDeps)
         links,
       });
     }
+    // Transfers between pods (congress agreements), with their status on both sides.
+    body = html`${body}${await transfersSection(deps, slug)}`;
     const url = deps.uris.books(slug).href;
     return sendHtml(
       reply.header("cache-control", PUBLIC_CACHE),
