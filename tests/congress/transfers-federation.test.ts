@@ -342,6 +342,45 @@ describe("out of order, retries and refusals", () => {
   }, TEST_TIMEOUT);
 });
 
+describe("a need: the claimant gives", () => {
+  it("A gives against B's need: booked to A's resource with the same name (none: INSUFFICIENT_STOCK, nothing created); B books it to a new resource", async () => {
+    const made = await api(b, "POST", `/pods/${B}/needs`, { name: "Rice", quantity: "8", unit: "kilogram", category: "food" });
+    expect(made.status).toBe(201);
+    const need = made.body;
+    const copy = await waitFor(() => getRemoteProposal(a.deps, need.url), WAIT, "A's copy of the need");
+    const claimA = crypto.randomUUID();
+    const claimB = crypto.randomUUID();
+    const iri = `${b.actorUrl(B)}/agreements/${claimB}`;
+    const now = new Date();
+    const common = { proposalIri: need.url, intentIri: `${need.url}#primary`, purpose: "request" as const, quantity: "8", unit: "kilogram", resourceId: null, offerIri: `${a.actorUrl(A)}/claims/${claimA}`, createdAt: now };
+    const decided = { status: "accepted" as const, reason: null, decidedBy: "steward" as const, agreementIri: iri, commitmentIri: `${iri}#primary`, answerIri: `${b.actorUrl(B)}#accepts/${claimB}`, at: now };
+    await insertClaim(a.deps.db, { ...common, id: claimA, podId: podA, direction: "outgoing", counterpartIri: b.actorUrl(B), proposalId: null, remoteProposalId: copy.id });
+    await decideClaim(a.deps.db, claimA, decided);
+    await insertClaim(b.deps.db, { ...common, id: claimB, podId: podB, direction: "incoming", counterpartIri: a.actorUrl(A), proposalId: need.id, remoteProposalId: null });
+    await decideClaim(b.deps.db, claimB, decided);
+
+    const notGiver = await api(b, "POST", `/pods/${B}/transfers`, { agreement: claimB });
+    expect(notGiver.body.error).toBe("NOT_THE_GIVER");
+    const empty = await api(a, "POST", `/pods/${A}/transfers`, { agreement: iri });
+    expect([empty.status, empty.body.error]).toEqual([400, "INSUFFICIENT_STOCK"]);
+    expect((await api(a, "GET", `/pods/${A}/resources`)).body.items.map((r: any) => r.key)).not.toContain("rice");
+
+    await addResource(a.deps, A, { key: "rice", name: "Rice", unit: "kilogram", category: "food" });
+    await recordEntry(a.deps, A, { kind: "contribution", resource: "rice", quantity: "20" });
+    const res = await api(a, "POST", `/pods/${A}/transfers`, { agreement: iri, quantity: "8" });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ direction: "out", resource: "rice", fund: "survival", giver: a.actorUrl(A), receiver: b.actorUrl(B), resourceCreated: false });
+    expect(res.body.notes.join(" ")).toContain("the resource with the same name and unit");
+    const booked = await waitFor(async () => (await listTransfers(b.deps, B)).find((t) => t.agreement === iri), WAIT, "B's transfer in for its need");
+    expect(booked).toMatchObject({ direction: "in", quantity: "8", resource: "rice", resourceName: "Rice", agreementPage: iri });
+    expect((await entriesOf(b, B)).find((e) => e.seq === booked.ledgerSeq)).toMatchObject({ kind: "transfer_in", agreement: iri, resource: "rice" });
+    expect((await api(b, "GET", `/pods/${B}/resources`)).body.items).toContainEqual(expect.objectContaining({ key: "rice", name: "Rice", unit: "kilogram", category: "food" }));
+    await waitFor(async () => (await getTransfer(a.deps, A, res.body.id)).acknowledgedAt, WAIT, "A's gift acknowledged");
+    const agreementPage = await (await fetch(iri, { headers: { accept: "text/html" } })).text();
+    expect(agreementPage).toContain(`${a.handle(A)}</a> gives 8 kilogram of Rice`);
+  }, TEST_TIMEOUT);
+});
+
 describe("bad input", () => {
   it("each refusal of the steward API has its code, and nothing is written", async () => {
     const ag = await agreement("3", { bStatus: "none" });
