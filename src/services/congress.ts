@@ -18,7 +18,7 @@ import { Dec } from "../domain/books/decimal.ts";
 import { periodOf, type Period } from "../domain/books/periods.ts";
 import { SUPPRESSED, type Figure, type SummaryContent } from "../domain/books/summary.ts";
 import type { CharterContent } from "../domain/charter/model.ts";
-import { isLive, matchProposals, type Match, type MatchProposal } from "../domain/congress/matching.ts";
+import { isLive, matchProposalsCounted, type Match, type MatchProposal } from "../domain/congress/matching.ts";
 import { sideBySide, type SideBySide } from "../domain/congress/side-by-side.ts";
 import { congressTotals, quantityText, type CongressTotals } from "../domain/congress/totals.ts";
 import { notFound } from "../domain/errors.ts";
@@ -163,6 +163,8 @@ export interface CongressView {
 
 /** Matches kept per need (the best ones). */
 export const MATCHES_PER_NEED = 5;
+/** The most neighbours' open offers and needs one view reads (urgent first, newest first). */
+export const REMOTE_PROPOSALS_READ = 50_000;
 /** Matches listed per direction. */
 export const MATCHES_LISTED = 200;
 
@@ -304,7 +306,7 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
   const [ourOffers, ourNeeds, remote, charters, ourCharter, ourSummaries, theirSummaries, resources, discrepancies] = await Promise.all([
     listProposals(deps, pod.slug, "offer", { status: "open" }),
     listProposals(deps, pod.slug, "need", { status: "open" }),
-    listRemoteProposals(deps, actors),
+    listRemoteProposals(deps, actors, { limit: REMOTE_PROPOSALS_READ }),
     listFollowedCharters(deps, pod.slug),
     findCharter(deps, pod.slug),
     listSummaries(deps, pod.slug, { limit: 60 }),
@@ -375,9 +377,9 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
     const need = byKey.get(m.need)!;
     return { direction, by: m.by, urgent: m.urgent, fit: m.fit, enough: m.enough, covers: m.covers, unit: m.unit, share: m.share, text: matchText(m, need), offer: byKey.get(m.offer)!, need };
   };
-  const forOur = matchProposals(theirOffers, ourNeedItems, now, { perNeed: MATCHES_PER_NEED });
-  const forTheir = matchProposals(ourOfferItems, theirNeeds, now, { perNeed: MATCHES_PER_NEED });
-  const more = Math.max(0, forOur.length - MATCHES_LISTED) + Math.max(0, forTheir.length - MATCHES_LISTED);
+  const forOur = matchProposalsCounted(theirOffers, ourNeedItems, now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
+  const forTheir = matchProposalsCounted(ourOfferItems, theirNeeds, now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
+  const more = forOur.total - forOur.matches.length + (forTheir.total - forTheir.matches.length);
 
   // Charters side by side (ours from our own charter).
   const allNeeds = [...ours.needs, ...theirs.filter((p) => p.kind === "need")];
@@ -415,8 +417,8 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
     ours: { ...ours, summaries: ourBriefs },
     urgentNeeds,
     matches: {
-      forOurNeeds: forOur.slice(0, MATCHES_LISTED).map(dress("for_our_need")),
-      forTheirNeeds: forTheir.slice(0, MATCHES_LISTED).map(dress("for_their_need")),
+      forOurNeeds: forOur.matches.map(dress("for_our_need")),
+      forTheirNeeds: forTheir.matches.map(dress("for_their_need")),
       more,
     },
     sideBySide: side,
@@ -457,7 +459,7 @@ export async function congressGlance(deps: ServiceDeps, slug: string, now: Date 
   const [offers, needs, remote] = await Promise.all([
     listProposals(deps, pod.slug, "offer", { status: "open" }),
     listProposals(deps, pod.slug, "need", { status: "open" }),
-    listRemoteProposals(deps, [...labels.keys()]),
+    listRemoteProposals(deps, [...labels.keys()], { limit: REMOTE_PROPOSALS_READ }),
   ]);
   const live = (p: CongressProposal) => isLive({ status: "open", expiresAt: p.expiresAt, availableUntil: p.availableUntil }, now);
   const ourNeeds = needs.map((p) => ourProposal(p, actor, ourLabel)).filter(live);

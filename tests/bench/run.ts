@@ -41,12 +41,13 @@ import { signCavage } from "./cavage.ts";
 import { startFakeRemote } from "./fake-remote.ts";
 import type { LoadMessage, LoadRequest, LoadSummary } from "./load.ts";
 import { benchBooks, formatBooksReport } from "./books.ts";
+import { benchCongress, formatCongressReport } from "./congress.ts";
 
 const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
-const TARGETS = ["actor", "webfinger", "inbox", "books"] as const;
+const TARGETS = ["actor", "webfinger", "inbox", "books", "congress"] as const;
 type Target = (typeof TARGETS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -570,7 +571,13 @@ async function main(): Promise<void> {
 
     // The open books (tests/bench/books.ts): child processes on fresh databases, PGlite and PostgreSQL when reachable; BENCH_BOOKS_ROWS sets N.
     const books = options.only.has("books") ? await benchBooks(options.postgresAdminUrl ? { postgresAdminUrl: options.postgresAdminUrl } : {}) : null;
-    process.stdout.write(options.json ? JSON.stringify({ ...report, books }, null, 2) + "\n" : formatTable(report) + (books ? formatBooksReport(books) : ""));
+    // Congress matching (tests/bench/congress.ts): pure matching and the whole view on PGlite and PostgreSQL when reachable.
+    const congress = options.only.has("congress") ? await benchCongress(options.postgresAdminUrl ? { postgresAdminUrl: options.postgresAdminUrl } : {}) : null;
+    process.stdout.write(
+      options.json
+        ? JSON.stringify({ ...report, books, congress }, null, 2) + "\n"
+        : formatTable(report) + (books ? formatBooksReport(books) : "") + (congress ? formatCongressReport(congress) : ""),
+    );
   } finally {
     await cleanUp();
   }

@@ -79,6 +79,10 @@ describe("matching", () => {
     const hours = matchProposals([offer({ unit: "day", quantity: "1", remaining: "1", category: "care" })], [need({ unit: "hour", quantity: "30", remaining: "30", category: "care" })], NOW);
     expect(hours[0]).toMatchObject({ fit: "partial", covers: "24", unit: "hour" });
     expect(matchProposals([offer({ unit: "GBP" })], [need({ unit: "EUR" })], NOW)).toEqual([]);
+    // Exact at the edge: 0.000001 t is exactly 1 g, 0.3 kg exactly 300 g (no float rounding).
+    expect(matchProposals([offer({ unit: "tonne", remaining: "0.000001" })], [need({ unit: "gram", remaining: "1" })], NOW)[0]).toMatchObject({ fit: "full", covers: "1" });
+    expect(matchProposals([offer({ unit: "kilogram", remaining: "0.3" })], [need({ unit: "gram", remaining: "300.000001" })], NOW)[0]).toMatchObject({ fit: "partial", covers: "300" });
+    expect(matchProposals([offer({ unit: "kilogram", remaining: "0.3" })], [need({ unit: "gram", remaining: "300" })], NOW)[0]).toMatchObject({ fit: "full", covers: "300" });
   });
 
   it("says how much of the need is covered: full, partial, and whether the need's minimum is reached", () => {

@@ -18,7 +18,7 @@
  * amount": an offer of any amount covers any need in full.
  *
  * Sorted: urgent needs first, then full before partial, then the larger share of the need,
- * then by need and offer key (a stable order).
+ * then in the order the needs and offers were given (a stable order).
  */
 import { Dec } from "../books/decimal.ts";
 import { isCurrencyCode } from "../books/model.ts";
@@ -43,6 +43,17 @@ export const DIMENSION_UNITS: Readonly<Record<"mass" | "volume" | "time", string
  * code for a currency, the unit itself otherwise.
  */
 export function unitKey(unit: string): string {
+  let key = unitKeys.get(unit);
+  if (key === undefined) {
+    key = computeUnitKey(unit);
+    if (unitKeys.size < 1000) unitKeys.set(unit, key);
+  }
+  return key;
+}
+
+const unitKeys = new Map<string, string>();
+
+function computeUnitKey(unit: string): string {
   const d = UNIT_DIMENSIONS[unit];
   if (d) return `dim:${d.dimension}`;
   if (isCurrencyCode(unit)) return `cur:${unit}`;
@@ -119,56 +130,101 @@ export function isLive(p: Pick<MatchProposal, "status" | "expiresAt" | "availabl
   return true;
 }
 
-/** A proposal prepared once: its amounts in its dimension's base unit. */
+/**
+ * A proposal prepared once: its amounts in its dimension's smallest unit (grams, litres,
+ * hours) as floats, for fast comparisons; exact decimals are computed only for the matches
+ * kept, and whenever two floats are too close to decide.
+ */
 interface Prepared {
   p: MatchProposal;
   unitKey: string;
   category: string | null;
   /** remaining (or quantity) in base units; null: any amount. */
-  amount: Dec | null;
-  /** minimum in base units; null: none stated. */
-  minimum: Dec | null;
-  factor: Dec;
+  amount: number | null;
+  /** What the need wants at least (its minimum, or the whole need), in base units. */
+  wanted: number | null;
+  factor: number;
+  /** Position in the input (the last tie-break). */
+  order: number;
+  /** A number per distinct pod (compared instead of the IRIs). */
+  podId: number;
+  /** Index keys: category and unit, specification and unit. */
+  categoryKey: string | null;
+  specKey: string | null;
+  /** The exact amount text and the unit factor, for the exact pass. */
+  amountText: string | null;
 }
 
-const positive = (v: string | null): Dec | null => {
-  if (v === null) return null;
-  const d = new Dec(v);
-  return d.isNegative() ? new Dec(0) : d;
-};
+/** Factors to the dimension's SMALLEST unit, so they are whole numbers. */
+const SMALL_FACTORS: Readonly<Record<string, number>> = { gram: 1, kilogram: 1000, tonne: 1_000_000, litre: 1, cubicMetre: 1000, hour: 1, day: 24 };
 
-function prepare(p: MatchProposal): Prepared {
-  const factor = new Dec(UNIT_DIMENSIONS[p.unit]?.factor ?? 1);
-  const amount = positive(p.remaining ?? p.quantity);
-  const minimum = positive(p.minimum);
+const nonNegative = (v: string | null): string | null => (v === null ? null : v.trim().startsWith("-") ? "0" : v);
+
+function prepare(p: MatchProposal, order: number, podIds: Map<string, number>): Prepared {
+  let podId = podIds.get(p.pod);
+  if (podId === undefined) podIds.set(p.pod, (podId = podIds.size));
+  const factor = SMALL_FACTORS[p.unit] ?? 1;
+  const amountText = nonNegative(p.remaining ?? p.quantity);
+  const minimumText = nonNegative(p.minimum);
+  const amount = amountText === null ? null : Number(amountText) * factor;
+  const minimum = minimumText === null ? null : Number(minimumText) * factor;
+  const key = unitKey(p.unit);
+  const category = p.category ? p.category.trim().toLowerCase() || null : null;
   return {
     p,
-    unitKey: unitKey(p.unit),
-    category: p.category ? p.category.trim().toLowerCase() || null : null,
-    amount: amount === null ? null : amount.times(factor),
-    minimum: minimum === null ? null : minimum.times(factor),
+    unitKey: key,
+    category,
+    categoryKey: category === null ? null : `${category}\u0000${key}`,
+    specKey: p.specificationUri ? `${p.specificationUri}\u0000${key}` : null,
+    order,
+    podId,
+    amount,
+    wanted: minimum !== null && amount !== null && minimum < amount ? minimum : amount,
     factor,
+    amountText,
   };
 }
 
-function fit(offer: Prepared, need: Prepared): Match {
+/** a ≥ b, exactly: floats decide unless they are within rounding of each other. */
+function gte(a: Prepared, aValue: number, aText: string, b: Prepared, bValue: number, bText: string): boolean {
+  const diff = aValue - bValue;
+  if (Math.abs(diff) > 1e-9 * Math.max(1, Math.abs(aValue), Math.abs(bValue))) return diff > 0;
+  return new Dec(aText).times(a.factor).gte(new Dec(bText).times(b.factor));
+}
+
+/** A candidate pair, cheaply scored. */
+interface Candidate {
+  offer: Prepared;
+  need: Prepared;
+  full: boolean;
+  share: number;
+  /** 0 urgent and full, 1 urgent and partial, 2 full, 3 partial. */
+  rank: number;
+  needOrder: number;
+  offerOrder: number;
+}
+
+function score(offer: Prepared, need: Prepared): Candidate {
+  const full = need.amount === null || offer.amount === null || gte(offer, offer.amount, offer.amountText!, need, need.amount, need.amountText!);
+  const share = full || need.amount === 0 ? 1 : offer.amount! / need.amount!;
+  return { offer, need, full, share, rank: (need.p.urgent ? 0 : 2) + (full ? 0 : 1), needOrder: need.order, offerOrder: offer.order };
+}
+
+function toMatch(c: Candidate): Match {
+  const { offer, need, full } = c;
   const by: Match["by"] = offer.p.specificationUri && need.p.specificationUri ? "specification" : "category";
-  let coveredBase: Dec | null;
-  let full: boolean;
-  if (need.amount === null) {
-    coveredBase = offer.amount;
-    full = true;
-  } else if (offer.amount === null || offer.amount.gte(need.amount)) {
-    coveredBase = need.amount;
-    full = true;
-  } else {
-    coveredBase = offer.amount;
-    full = false;
+  // Exact covered quantity, in the need's unit.
+  const source = need.amount === null ? offer : full ? need : offer;
+  let covers: string | null = null;
+  if (source.amountText !== null) {
+    const d = new Dec(source.amountText).times(source.factor).div(need.factor).toDecimalPlaces(6, Dec.ROUND_DOWN);
+    covers = d.isZero() ? "0" : d.toFixed();
   }
-  const wanted = need.minimum !== null && need.amount !== null && need.minimum.lt(need.amount) ? need.minimum : need.amount;
-  const enough = full || (wanted !== null && coveredBase !== null && coveredBase.gte(wanted));
-  const share = need.amount === null || need.amount.isZero() ? 1 : full ? 1 : coveredBase!.div(need.amount).toNumber();
-  const covers = coveredBase === null ? null : coveredBase.div(need.factor);
+  let enough = full;
+  if (!full && need.wanted !== null && offer.amount !== null) {
+    const wantedText = need.wanted === need.amount ? need.amountText! : nonNegative(need.p.minimum)!;
+    enough = gte(offer, offer.amount, offer.amountText!, need, need.wanted, wantedText);
+  }
   return {
     offer: offer.p.key,
     need: need.p.key,
@@ -178,25 +234,23 @@ function fit(offer: Prepared, need: Prepared): Match {
     urgent: need.p.urgent,
     fit: full ? "full" : "partial",
     enough,
-    covers: covers === null ? null : covers.isZero() ? "0" : covers.toDecimalPlaces(6, Dec.ROUND_DOWN).toFixed(),
+    covers,
     unit: need.p.unit,
-    share,
+    share: c.share,
   };
 }
 
-/** Order of matches: urgent first, full before partial, larger share, then keys. */
-export function compareMatches(a: Match, b: Match): number {
-  if (a.urgent !== b.urgent) return a.urgent ? -1 : 1;
-  if (a.fit !== b.fit) return a.fit === "full" ? -1 : 1;
-  if (a.share !== b.share) return b.share - a.share;
-  return a.need < b.need ? -1 : a.need > b.need ? 1 : a.offer < b.offer ? -1 : a.offer > b.offer ? 1 : 0;
-}
+/** Order of candidates: urgent needs first, full before partial, larger share, then input order. */
+const compareCandidates = (a: Candidate, b: Candidate): number =>
+  a.rank !== b.rank ? a.rank - b.rank : a.share !== b.share ? b.share - a.share : a.needOrder - b.needOrder || a.offerOrder - b.offerOrder;
 
 export interface MatchOptions {
   /** Keep at most this many matches per need (the best ones). Default: all. */
   perNeed?: number;
   /** Never match an offer and a need of the same pod (default true). */
   skipSamePod?: boolean;
+  /** Return only the best `limit` matches (`total` still counts them all). */
+  limit?: number;
 }
 
 /**
@@ -206,41 +260,73 @@ export interface MatchOptions {
  * pairs that share one, not with offers × needs.
  */
 export function matchProposals(offers: readonly MatchProposal[], needs: readonly MatchProposal[], now: Date, options: MatchOptions = {}): Match[] {
+  return matchProposalsCounted(offers, needs, now, options).matches;
+}
+
+/**
+ * As matchProposals, with the number of matches before `limit`. Candidates are scored with
+ * floats first; exact quantities are worked out only for the matches returned.
+ */
+export function matchProposalsCounted(
+  offers: readonly MatchProposal[],
+  needs: readonly MatchProposal[],
+  now: Date,
+  options: MatchOptions = {},
+): { matches: Match[]; total: number } {
   const skipSamePod = options.skipSamePod ?? true;
+  const perNeed = options.perNeed;
   const bySpec = new Map<string, Prepared[]>();
   const byCategory = new Map<string, Prepared[]>();
-  for (const o of offers) {
+  const podIds = new Map<string, number>();
+  for (let i = 0; i < offers.length; i++) {
+    const o = offers[i]!;
     if (o.purpose !== "offer" || !isLive(o, now)) continue;
-    const prepared = prepare(o);
-    if (o.specificationUri) push(bySpec, `${o.specificationUri}\u0000${prepared.unitKey}`, prepared);
-    if (prepared.category) push(byCategory, `${prepared.category}\u0000${prepared.unitKey}`, prepared);
+    const prepared = prepare(o, i, podIds);
+    if (prepared.specKey) push(bySpec, prepared.specKey, prepared);
+    if (prepared.categoryKey) push(byCategory, prepared.categoryKey, prepared);
   }
-  const out: Match[] = [];
-  for (const n of needs) {
+  const out: Candidate[] = [];
+  const found: Candidate[] = [];
+  /** Keeps `found` sorted and at most perNeed long (a small insertion sort). */
+  const consider = (c: Candidate) => {
+    if (perNeed === undefined) {
+      found.push(c);
+      return;
+    }
+    if (found.length === perNeed && compareCandidates(c, found[perNeed - 1]!) >= 0) return;
+    let i = found.length < perNeed ? found.length : perNeed - 1;
+    found[i] = c;
+    while (i > 0 && compareCandidates(found[i]!, found[i - 1]!) < 0) {
+      const t = found[i - 1]!;
+      found[i - 1] = found[i]!;
+      found[i] = t;
+      i--;
+    }
+  };
+  for (let j = 0; j < needs.length; j++) {
+    const n = needs[j]!;
     if (n.purpose !== "request" || !isLive(n, now)) continue;
-    const need = prepare(n);
-    const found: Match[] = [];
-    if (n.specificationUri) {
-      for (const offer of bySpec.get(`${n.specificationUri}\u0000${need.unitKey}`) ?? []) {
-        if (skipSamePod && offer.p.pod === n.pod) continue;
-        found.push(fit(offer, need));
+    const need = prepare(n, j, podIds);
+    found.length = 0;
+    if (need.specKey) {
+      for (const offer of bySpec.get(need.specKey) ?? []) {
+        if (skipSamePod && offer.podId === need.podId) continue;
+        consider(score(offer, need));
       }
     }
-    if (need.category) {
-      for (const offer of byCategory.get(`${need.category}\u0000${need.unitKey}`) ?? []) {
+    if (need.categoryKey) {
+      for (const offer of byCategory.get(need.categoryKey) ?? []) {
         // Two specifications given: they decide (above), the category does not.
-        if (n.specificationUri && offer.p.specificationUri) continue;
-        if (skipSamePod && offer.p.pod === n.pod) continue;
-        found.push(fit(offer, need));
+        if (need.specKey && offer.specKey) continue;
+        if (skipSamePod && offer.podId === need.podId) continue;
+        consider(score(offer, need));
       }
     }
-    if (options.perNeed !== undefined && found.length > options.perNeed) {
-      found.sort(compareMatches);
-      found.length = options.perNeed;
-    }
-    for (const m of found) out.push(m);
+    for (const c of found) out.push(c);
   }
-  return out.sort(compareMatches);
+  out.sort(compareCandidates);
+  const kept = options.limit !== undefined && out.length > options.limit ? out.slice(0, options.limit) : out;
+  return { matches: kept.map(toMatch), total: out.length };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
