@@ -125,9 +125,19 @@ beforeAll(async () => {
   remoteOfferId = (await waitFor(() => getRemoteProposal(b.deps, offer.url), WAIT, "B's copy of the offer")).id;
 }, TEST_TIMEOUT);
 
+/** Nothing left to deliver or to handle on either node (a node stopping mid-exchange waits for its peer's answers). */
+async function settled(): Promise<boolean> {
+  for (const node of [a, b]) {
+    const { rows } = await sql<{ n: number }>`select (select count(*) from fedify_queue)::int + (select count(*) from outbox_events where sent_at is null and dead_at is null)::int as n`.execute(node.deps.db);
+    if (rows[0]!.n > 0) return false;
+  }
+  return true;
+}
+
 afterAll(async () => {
+  if (a && b) await waitFor(settled, 30_000, "both nodes to finish their exchanges").catch(() => undefined);
   await Promise.all([a?.stop(), b?.stop()]);
-});
+}, TEST_TIMEOUT);
 
 describe("a transfer lands in both ledgers", () => {
   let first: Agreement;
