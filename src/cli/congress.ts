@@ -20,7 +20,7 @@ type Proposal = {
   url: string;
   claim: { command: string } | null;
 };
-type MatchOut = { urgent: boolean; fit: "full" | "partial"; text: string; covers: string | null; offer: Proposal; need: Proposal };
+type MatchOut = { urgent: boolean; fit: "full" | "partial"; text: string; claim: string | null; offer: Proposal; need: Proposal };
 type ViewOut = {
   pod: { slug: string; name: string; url: string; neighbours: string };
   neighbours: Array<{ actor: string; handle: string | null; name: string | null; since: string | Date; offers: Proposal[]; needs: Proposal[]; charter: { title: string } | null }>;
@@ -45,7 +45,7 @@ function matchLines(title: string, matches: MatchOut[]): string[] {
     ...matches.map(
       (m) =>
         `  ${m.urgent ? "URGENT " : ""}${m.offer.name} (${m.offer.ours ? "ours" : m.offer.podLabel}) → ${m.need.name} (${m.need.ours ? "ours" : m.need.podLabel}): ${m.fit === "full" ? "full" : "partly"}, ${m.text}` +
-        (m.offer.claim ? `\n    ${m.offer.claim.command.replace(/--quantity \S+$/, `--quantity ${m.covers ?? "<q>"}`)}` : ""),
+        (m.claim ? `\n    ${m.claim}` : ""),
     ),
   ];
 }
@@ -64,7 +64,9 @@ export function congressText(v: ViewOut): string {
   out.push(...matchLines("Our offers for neighbours' needs", v.matches.forTheirNeeds));
   if (v.matches.more) out.push(`(${v.matches.more} more matches; see --json or the page)`);
   const offers = v.neighbours.flatMap((n) => n.offers);
+  const needs = v.neighbours.flatMap((n) => n.needs);
   if (offers.length) out.push(`Neighbours' open offers:\n${offers.map((p) => `  ${line(p)}\n    ${p.claim?.command ?? p.url}`).join("\n")}`);
+  if (needs.length) out.push(`Neighbours' open needs (a claim on a need: our pod gives):\n${needs.map((p) => `  ${line(p)}\n    ${p.claim?.command ?? p.url}`).join("\n")}`);
   out.push(`Totals (${v.totals.label}): ${v.totals.text}.`);
   if (v.totals.withoutSummary.length) out.push(`  No summary yet from: ${v.totals.withoutSummary.map((p) => p.label).join(", ")}`);
   if (v.sideBySide.gaps.length) out.push(`Gaps (needs no charter covers): ${v.sideBySide.gaps.map((g) => `${g.category} (${g.needs.map((n) => n.name).join(", ")})`).join("; ")}`);

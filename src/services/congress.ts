@@ -18,7 +18,7 @@ import { Dec } from "../domain/books/decimal.ts";
 import { periodOf, type Period } from "../domain/books/periods.ts";
 import { SUPPRESSED, type Figure, type SummaryContent } from "../domain/books/summary.ts";
 import type { CharterContent } from "../domain/charter/model.ts";
-import { isLive, matchProposalsCounted, type Match, type MatchProposal } from "../domain/congress/matching.ts";
+import { convertQuantity, isLive, matchProposalsCounted, type Match, type MatchProposal } from "../domain/congress/matching.ts";
 import { sideBySide, type SideBySide } from "../domain/congress/side-by-side.ts";
 import { congressTotals, quantityText, type CongressTotals } from "../domain/congress/totals.ts";
 import { notFound } from "../domain/errors.ts";
@@ -45,7 +45,7 @@ export async function listNeighbours(deps: ServiceDeps, podSlug: string): Promis
 // ---------------------------------------------------------------------------------------
 // The view's shapes (the JSON of `/pods/{slug}/congress` is exactly a CongressView)
 
-/** The steward API route a claim is made through (the claims work serves it). */
+/** The steward API route a claim is made through (src/http/api/claims.ts). */
 export const CLAIM_API_PATH = (slug: string) => `/api/hyphae/v1/pods/${slug}/claims`;
 
 /** An offer or need in the view: ours, or our copy of a neighbour's. */
@@ -78,8 +78,11 @@ export interface CongressProposal {
   availableUntil: Date | null;
   expiresAt: Date | null;
   urgent: boolean;
-  /** A neighbour's open offer: how one of our stewards claims it. */
-  claim: { command: string; api: { method: "POST"; path: string; body: { offer: string; quantity: string } } } | null;
+  /**
+   * A neighbour's open offer or need: how one of our stewards claims it (for a need, our
+   * pod gives). Null for our own.
+   */
+  claim: { command: string; api: { method: "POST"; path: string; body: { proposal: string; quantity: string } } } | null;
 }
 
 export interface SummaryBrief {
@@ -132,6 +135,12 @@ export interface CongressMatch {
   share: number;
   /** "covers all 20 kg" / "covers 5 kg of 20 kg". */
   text: string;
+  /**
+   * The command that makes the match happen, with the covered quantity in the unit of the
+   * proposal claimed: a claim on the neighbour's offer, or (our offer, their need) on the
+   * neighbour's need, where our pod gives. Null when neither side is a neighbour's.
+   */
+  claim: string | null;
   offer: CongressProposal;
   need: CongressProposal;
 }
@@ -227,10 +236,7 @@ function remoteProposal(r: RemoteProposalRecord, label: string, slug: string): C
     availableUntil: r.availableUntil,
     expiresAt: r.expiresAt,
     urgent: r.urgent,
-    claim:
-      kind === "offer"
-        ? { command: `hyphae claim ${r.id} --pod ${slug} --quantity ${q}`, api: { method: "POST", path: CLAIM_API_PATH(slug), body: { offer: r.id, quantity: q } } }
-        : null,
+    claim: { command: `hyphae claim ${r.id} --pod ${slug} --quantity ${q}`, api: { method: "POST", path: CLAIM_API_PATH(slug), body: { proposal: r.id, quantity: q } } },
   };
 }
 
@@ -289,6 +295,14 @@ function matchText(m: Match, need: CongressProposal): string {
   if (m.fit === "full") return `covers all ${quantityText(m.covers, m.unit)}`;
   const whole = need.remaining ?? need.quantity;
   return `covers ${quantityText(m.covers, m.unit)}${whole ? ` of ${quantityText(whole, need.unit)}` : ""}${m.enough ? "" : " (less than the need's minimum)"}`;
+}
+
+/** The claim command of a match, for the covered quantity in the claimed proposal's unit. */
+function matchClaim(m: Match, offer: CongressProposal, need: CongressProposal): string | null {
+  const target = offer.claim ? offer : need.claim ? need : null;
+  if (!target?.claim) return null;
+  const quantity = m.covers === null ? target.claim.api.body.quantity : (convertQuantity(m.covers, m.unit, target.unit) ?? target.claim.api.body.quantity);
+  return target.claim.command.replace(/--quantity \S+$/, `--quantity ${quantity}`);
 }
 
 const byRecent = (a: { periodStart: Date; periodKind: string }, b: { periodStart: Date; periodKind: string }) =>
@@ -375,7 +389,8 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
   const ourNeedItems = ours.needs.map(keyed);
   const dress = (direction: CongressMatch["direction"]) => (m: Match): CongressMatch => {
     const need = byKey.get(m.need)!;
-    return { direction, by: m.by, urgent: m.urgent, fit: m.fit, enough: m.enough, covers: m.covers, unit: m.unit, share: m.share, text: matchText(m, need), offer: byKey.get(m.offer)!, need };
+    const offer = byKey.get(m.offer)!;
+    return { direction, by: m.by, urgent: m.urgent, fit: m.fit, enough: m.enough, covers: m.covers, unit: m.unit, share: m.share, text: matchText(m, need), claim: matchClaim(m, offer, need), offer, need };
   };
   const forOur = matchProposalsCounted(theirOffers, ourNeedItems, now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
   const forTheir = matchProposalsCounted(ourOfferItems, theirNeeds, now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });

@@ -256,13 +256,17 @@ describe("congressView", () => {
     expect(m.need.url).toBe(ids.ourNeed);
     expect(m.offer.id).toMatch(/^\d+$/);
     expect(m.offer.claim!.command).toBe(`hyphae claim ${m.offer.id} --pod ${A} --quantity 25000`);
-    expect(m.offer.claim!.api).toEqual({ method: "POST", path: `/api/hyphae/v1/pods/${A}/claims`, body: { offer: m.offer.id, quantity: "25000" } });
+    expect(m.offer.claim!.api).toEqual({ method: "POST", path: `/api/hyphae/v1/pods/${A}/claims`, body: { proposal: m.offer.id, quantity: "25000" } });
+    // The match's claim takes what covers the need, in the offer's unit (20 kg = 20000 g).
+    expect(m.claim).toBe(`hyphae claim ${m.offer.id} --pod ${A} --quantity 20000`);
 
     expect(view.matches.forTheirNeeds).toHaveLength(1);
     const t = view.matches.forTheirNeeds[0]!;
     expect(t).toMatchObject({ fit: "partial", enough: false, covers: "10", unit: "hour", text: "covers 10 hours of 30 hours (less than the need's minimum)" });
     expect(t.share).toBeCloseTo(1 / 3);
     expect(t.offer.claim).toBeNull();
+    // Our offer, their need: the claim is on their need (our pod gives), in hours.
+    expect(t.claim).toBe(`hyphae claim ${t.need.id} --pod ${A} --quantity 10`);
   });
 
   it("compares charters: partners on food and on the solar co-op, a gap for housing", () => {
@@ -317,7 +321,8 @@ describe("the congress page", () => {
     const urgentAt = body.indexOf("URGENT</span> needs");
     expect(urgentAt).toBeGreaterThan(0);
     expect(urgentAt).toBeLessThan(body.indexOf("Matches"));
-    expect(body).toContain(`hyphae claim ${view.matches.forOurNeeds[0]!.offer.id} --pod ${A} --quantity 20`);
+    expect(body).toContain(`hyphae claim ${view.matches.forOurNeeds[0]!.offer.id} --pod ${A} --quantity 20000`);
+    expect(body).toContain(`Claim it: <code>hyphae claim ${view.matches.forOurNeeds[0]!.offer.id} --pod ${A} --quantity 25000</code>`);
     expect(body).toContain("Our congress moved 14 hours and 120 kg between pods this lunar cycle");
     expect(body).toContain(`href="${a.origin}/pods/${A}/neighbours"`);
     expect(body).toContain("Elm Row charter");
@@ -406,7 +411,8 @@ describe("hyphae congress", () => {
     const text = congressText(JSON.parse(JSON.stringify(v)));
     expect(text).toContain(`Neighbours (1):\n  ${b.handle()} — Elm Row`);
     expect(text).toContain("URGENT Need Squash — 20 kilogram, food (ours)");
-    expect(text).toContain(`hyphae claim ${v.matches.forOurNeeds[0]!.offer.id} --pod ${A} --quantity 20`);
+    expect(text).toContain(`hyphae claim ${v.matches.forOurNeeds[0]!.offer.id} --pod ${A} --quantity 20000`);
+    expect(text).toContain(`hyphae claim ${v.matches.forTheirNeeds[0]!.need.id} --pod ${A} --quantity 10`);
     expect(text).toContain("our congress moved 14 hours and 120 kg between pods this lunar cycle.");
     expect(text).toContain("No summary yet from: @oak-street@");
     expect(text).toContain("Gaps (needs no charter covers): housing (Blankets)");

@@ -70,13 +70,13 @@ const amount = (p: CongressProposal) => {
 
 function proposalItem(p: CongressProposal, withPod: boolean): SafeHtml {
   return html`<li>${p.urgent ? html`<span class="urgent">URGENT</span> ` : ""}<a href="${p.url}" rel="nofollow">${p.name}</a> — ${amount(p)}${p.kind === "offer" ? " left" : " needed"}${p.category ? html` <span class="tag">${p.category}</span>` : ""}${withPod ? html` <span class="muted">from ${p.podLabel}</span>` : ""}${p.location ? html`, ${p.location}` : ""}${p.expiresAt ? html` <span class="muted">until ${day(p.expiresAt)}</span>` : ""}
-${p.claim ? html`<br><span class="claim">Claim it: <code>${p.claim.command}</code> (or <code>POST ${p.claim.api.path}</code>)</span>` : ""}</li>`;
+${p.claim ? html`<br><span class="claim">${p.kind === "offer" ? "Claim it" : "Give to it"}: <code>${p.claim.command}</code> (or <code>POST ${p.claim.api.path}</code>)</span>` : ""}</li>`;
 }
 
 function matchItem(m: CongressMatch): SafeHtml {
   return html`<li>${m.urgent ? html`<span class="urgent">URGENT</span> ` : ""}<a href="${m.offer.url}" rel="nofollow">${m.offer.name}</a> <span class="muted">(${m.offer.podLabel})</span> → <a href="${m.need.url}" rel="nofollow">${m.need.name}</a> <span class="muted">(${m.need.podLabel})</span>
 <span class="fit fit-${m.fit}">${m.fit === "full" ? "full" : "partly"}</span> ${m.text}${m.by === "specification" ? " · same specification" : " · same category"}
-${m.offer.claim ? html`<br><span class="claim"><code>${m.offer.claim.command.replace(/--quantity \S+$/, `--quantity ${m.covers ?? m.offer.claim.api.body.quantity}`)}</code></span>` : ""}</li>`;
+${m.claim ? html`<br><span class="claim"><code>${m.claim}</code></span>` : ""}</li>`;
 }
 
 function summaryItem(s: SummaryBrief): SafeHtml {
