@@ -23,7 +23,8 @@ import { claimFromUrl } from "../uris.ts";
 type Ctx = InboxContext<ServiceDeps>;
 
 export async function onClaimOffer(ctx: Ctx, offer: Offer, ref: InboxActivityRef): Promise<void> {
-  if (!offer.actorId || !offer.objectId) throw invalid("INCOMPLETE_ACTIVITY", "An Offer needs an actor and an object");
+  // The Agreement of a claim is embedded and has no id of its own yet.
+  if (!offer.actorId) throw invalid("INCOMPLETE_ACTIVITY", "An Offer needs an actor");
   // The claim is answered by naming the Offer's id: without one there is nothing to answer.
   if (!offer.id) throw invalid("MISSING_ID", "An Offer without an id cannot be answered");
   if (offer.id.origin !== offer.actorId.origin) throw invalid("FOREIGN_OBJECT", "The Offer's id is on another server than its actor");
