@@ -6,6 +6,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerFedifyBridge } from "./federation/fastify-bridge.ts";
+import { createVfDivert } from "./federation/inbox/vf-divert.ts";
 import { registerSummaryDocuments } from "./federation/summary-route.ts";
 import { registerCongressDocuments } from "./federation/congress-route.ts";
 import { installErrorHandler } from "./http/errors.ts";
@@ -57,7 +58,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     federation: ctx.federation,
     contextData: () => ctx.deps,
     publicOrigin: config.publicUrl,
-    inbox: { isInboxPath },
+    // Bonfire-spelled offers and needs Fedify's vocabulary cannot parse are read by our own code.
+    inbox: { isInboxPath, divert: createVfDivert(ctx.federation, ctx.deps) },
     // NodeInfo 2.0 and 2.1 are served by src/http/meta.ts, not by Fedify.
     appPaths: ["/.well-known/nodeinfo"],
     notFound: (request, reply) =>

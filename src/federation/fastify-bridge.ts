@@ -48,6 +48,9 @@
  *      (capped), its nesting depth and array lengths are bounded (400 `BODY_TOO_DEEP` /
  *      `BODY_ARRAY_TOO_LONG`) and it must be JSON (400 `MALFORMED_JSON`), all before Fedify's
  *      JSON-LD processing, which in Fedify 2.3 runs before the HTTP signature check.
+ *      With `inbox.divert`, a POST that passed those checks is first offered to the divert
+ *      (the parsed JSON and a `Request` rebuilt from the bytes read, as Fedify would get it):
+ *      a Response is sent as the answer and Fedify never sees the request; null → Fedify.
  *
  * Notes: `contextData` is evaluated for every request (federation.fetch needs it up front), so
  * keep it cheap. Fedify logs every ≥400 response it returns at warn level under
@@ -93,6 +96,14 @@ export interface InboxGuardOptions {
   maxDepth?: number;
   /** Longest array accepted. Default 10,000. */
   maxArrayLength?: number;
+  /**
+   * Called for an inbox POST that passed the checks, before Fedify: `json` is the parsed
+   * body, `request` the WHATWG Request Fedify would get (public URL, headers, a readable
+   * copy of the body, so signatures can be verified). A Response is sent as the answer
+   * (Fedify never sees the request); null hands the request to Fedify as usual. A throw
+   * goes to Fastify's error handler (500).
+   */
+  divert?: (json: unknown, request: Request) => Promise<Response | null>;
 }
 
 export const DEFAULT_INBOX_MAX_DEPTH = 32;
@@ -423,6 +434,12 @@ export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBri
       }
       const problem = checkJsonShape(bufferedBody, maxDepth, maxArrayLength);
       if (problem) return sendBodyError(reply, 400, problem.error, problem.message);
+      if (inbox.divert) {
+        const json: unknown = JSON.parse(new TextDecoder().decode(bufferedBody));
+        const copy = new Request(url, { method, headers: buildHeaders(raw, url.host), body: bufferedBody.slice() });
+        const diverted = await inbox.divert(json, copy);
+        if (diverted) return sendFedifyResponse(reply, diverted);
+      }
     }
 
     const fedRequest = new Request(url, {
