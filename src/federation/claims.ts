@@ -10,7 +10,7 @@
  *   Offer id>, content: reason}`. The Agreement is served at its id.
  *
  * Activity ids are fixed per claim (the Offer's id is the claim's; the Accept is the
- * Agreement's `#accept`; a Reject is `/pods/{slug}#claim-rejects/{claimId}`), so a resend
+ * Agreement's `#accept`; a Reject is that Agreement's `#reject`), so a resend
  * carries the same id and the receiver drops the duplicate.
  */
 import { parseDecimal as fedifyDecimal } from "@fedify/fedify";

@@ -240,7 +240,8 @@ const agreementIds = (deps: ServiceDeps, slug: string, claimId: string) => {
   const agreement = deps.uris.agreement(slug, claimId).href;
   return { agreement, commitment: `${agreement}#primary`, accept: `${agreement}#accept` };
 };
-const rejectId = (deps: ServiceDeps, slug: string, claimId: string) => `${deps.uris.actor(slug).href}#claim-rejects/${claimId}`;
+/** A Reject's id: a fragment under the Agreement the claim would have made (a resend carries the same id). */
+const rejectId = (deps: ServiceDeps, slug: string, claimId: string) => `${deps.uris.agreement(slug, claimId).href}#reject`;
 
 /**
  * In the caller's transaction: accept a pending incoming claim, taking its quantity from the

@@ -8,6 +8,7 @@
 import { Dec, QUANTITY_SCALE, normalizeDecimal, parseDecimal } from "../books/decimal.ts";
 import { invalid } from "../errors.ts";
 import type { ProposalStatus } from "./model.ts";
+import { hasVfType, normalizeUnit, OM2_UNIT_NAMESPACE, vfProperty } from "./vf.ts";
 
 export const CLAIM_LIMITS = { reason: 500 } as const;
 
@@ -73,4 +74,80 @@ export function parseReason(value: unknown): string {
     throw invalid("INVALID_TEXT", "reason must be plain text (no HTML, no control characters)", { field: "reason" });
   }
   return text;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading a claim as it arrives (the raw JSON of an Offer's object, or an Accept's result)
+
+
+/** What a claim's Agreement asks: the intent it satisfies and how much, in which unit. */
+export interface ClaimTerms {
+  intentIri: string;
+  /** As sent (a string): the service checks it. */
+  quantity: string;
+  /** OM2 local id, or null when the Measure names none (the proposal's unit is meant). */
+  unit: string | null;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
+/** JSON-LD lets any value be an array (expanded form): the first item counts. */
+const one = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+
+/** An IRI given as a string, `{id}` or `{"@id"}` (possibly in an array). */
+export function iriOf(value: unknown): string | null {
+  const v = one(value);
+  if (typeof v === "string") return v.trim() || null;
+  if (isObject(v)) {
+    const id = v.id ?? v["@id"];
+    return typeof id === "string" && id.trim() ? id.trim() : null;
+  }
+  return null;
+}
+
+/** A literal given as a string, a number, or `{"@value"}` / `{value}`. */
+function literalOf(value: unknown): string | number | null {
+  const v = one(value);
+  if (typeof v === "string" || typeof v === "number") return v;
+  if (isObject(v)) return literalOf(v["@value"] ?? v.value);
+  return null;
+}
+
+const OM2_PREFIXES = ["", "om2:", "om:", OM2_UNIT_NAMESPACE, "https://www.ontology-of-units-of-measure.org/resource/om-2/"];
+/** An OM2 property (`hasUnit`, `om2:hasUnit`, the full IRI) or its VF sub-property (`vf:hasUnit`). */
+function om2Property(m: Json, name: string): unknown {
+  for (const prefix of OM2_PREFIXES) if (`${prefix}${name}` in m) return m[`${prefix}${name}`];
+  return vfProperty(m, name);
+}
+
+/**
+ * Reads the claim an `Offer` carries, from its `object` as received: an Agreement (typed
+ * `Agreement`, `vf:Agreement`, `ValueFlows:Agreement` or the full IRI) that `stipulates` a
+ * Commitment which `satisfies` an intent with a `resourceQuantity` Measure (`hasUnit` +
+ * `hasNumericalValue`, in any of their spellings; Fedify's `{"@value"}` literals too).
+ * Null when the object is not an Agreement (an Offer of something else is not a claim).
+ * Throws CLAIM_INCOMPLETE (invalid) when the Agreement lacks the Commitment, its intent or
+ * its quantity.
+ */
+export function readClaimAgreement(object: unknown): ClaimTerms | null {
+  const agreement = one(object);
+  if (!isObject(agreement) || !hasVfType(agreement.type ?? agreement["@type"], "Agreement")) return null;
+  const commitment = one(vfProperty(agreement, "stipulates"));
+  if (!isObject(commitment)) throw invalid("CLAIM_INCOMPLETE", "The Agreement stipulates no Commitment", { field: "stipulates" });
+  const intentIri = iriOf(vfProperty(commitment, "satisfies"));
+  if (!intentIri) throw invalid("CLAIM_INCOMPLETE", "The Commitment satisfies no intent", { field: "satisfies" });
+  const measure = one(vfProperty(commitment, "resourceQuantity"));
+  if (!isObject(measure)) throw invalid("CLAIM_INCOMPLETE", "The Commitment has no resourceQuantity", { field: "resourceQuantity" });
+  const value = literalOf(om2Property(measure, "hasNumericalValue") ?? measure.numericalValue);
+  if (value === null) throw invalid("CLAIM_INCOMPLETE", "The resourceQuantity has no hasNumericalValue", { field: "resourceQuantity" });
+  const unitValue = one(om2Property(measure, "hasUnit") ?? measure.unit);
+  const unit = normalizeUnit(isObject(unitValue) ? unitValue : (literalOf(unitValue) ?? null));
+  return { intentIri, quantity: String(value), unit: unit === null ? null : unit.slice(0, 200) };
+}
+
+/** The Agreement an Accept carries as `result` (embedded or by id): its id and its Commitment's. */
+export function readAcceptedAgreement(result: unknown): { agreementIri: string | null; commitmentIri: string | null } {
+  const r = one(result);
+  if (!isObject(r)) return { agreementIri: iriOf(r), commitmentIri: null };
+  return { agreementIri: iriOf(r), commitmentIri: iriOf(vfProperty(r, "stipulates")) };
 }

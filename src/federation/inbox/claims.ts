@@ -7,11 +7,14 @@
  * - `Accept{object: <our claim's Offer id>, result: Agreement}` or `Reject{object: …,
  *   content}` → services/claims.receiveClaimAnswer.
  *
- * Objects are read through Fedify's FEP-0837 classes (so any JSON-LD spelling of the terms
- * works); the claimant actor is fetched (signed) so it can be stored and answered.
+ * The Agreement is read from the JSON as received (`toJsonLd()` without options), through
+ * domain/congress/claims.ts, so FEP-0837's terms, `vf:` CURIEs, full IRIs, Bonfire's
+ * `ValueFlows:` prefix and OM2 units in any spelling all work; the claimant actor is
+ * fetched (signed) so it can be stored and answered.
  */
 import type { InboxContext } from "@fedify/fedify";
-import { Agreement, type Accept, type Offer, type Reject } from "@fedify/vocab";
+import type { Accept, Offer, Reject } from "@fedify/vocab";
+import { iriOf, readAcceptedAgreement, readClaimAgreement } from "../../domain/congress/claims.ts";
 import { invalid } from "../../domain/errors.ts";
 import { findBadText } from "../../domain/text.ts";
 import { receiveClaim, receiveClaimAnswer } from "../../services/claims.ts";
@@ -28,44 +31,40 @@ export async function onClaimOffer(ctx: Ctx, offer: Offer, ref: InboxActivityRef
   // The claim is answered by naming the Offer's id: without one there is nothing to answer.
   if (!offer.id) throw invalid("MISSING_ID", "An Offer without an id cannot be answered");
   if (offer.id.origin !== offer.actorId.origin) throw invalid("FOREIGN_OBJECT", "The Offer's id is on another server than its actor");
-  const agreement = await offer.getObject({ crossOrigin: "trust" });
-  if (!(agreement instanceof Agreement)) {
+  // The JSON as received (Fedify keeps it): any spelling of the FEP-0837 terms is read.
+  const raw = (await offer.toJsonLd()) as Record<string, unknown>;
+  let object: unknown = raw.object;
+  const byId = iriOf(object);
+  if (typeof object === "string" || (object && typeof object === "object" && Object.keys(object).every((k) => k === "id" || k === "@id"))) {
+    // An Agreement by reference: fetched (it must live on the claimant's server).
+    if (!byId || !URL.canParse(byId) || new URL(byId).origin !== offer.actorId.origin) throw invalid("FOREIGN_OBJECT", "The Offer's Agreement is on another server than its actor");
+    object = (await ctx.documentLoader(byId)).document;
+  }
+  const terms = readClaimAgreement(object);
+  if (!terms) {
     ctx.data.log.debug("Offer of something other than an Agreement: not acted on", { id: ref.key });
     return;
   }
-  const commitment = agreement.stipulates;
-  const intent = commitment?.satisfies;
-  if (!commitment || !intent) throw invalid("CLAIM_INCOMPLETE", "The Agreement stipulates no Commitment that satisfies an intent");
-  const measure = commitment.resourceQuantity;
-  if (!measure || measure.numericalValue === null) throw invalid("CLAIM_INCOMPLETE", "The Commitment has no resourceQuantity with a numerical value");
   // Who claims: fetched and stored, so the answer can be addressed.
-  const recipient = ctx.recipient ?? claimOwnerSlug(intent);
+  const recipient = ctx.recipient ?? claimOwnerSlug(terms.intentIri);
   const documentLoader = recipient ? await ctx.getDocumentLoader({ identifier: recipient }) : ctx.documentLoader;
   const actor = objectToActor(await offer.getActor({ documentLoader, contextLoader: ctx.contextLoader }));
   const info = actor && actorToRemoteActorInfo(actor);
   if (!info || info.iri !== offer.actorId.href) throw invalid("ACTOR_UNAVAILABLE", "The claimant could not be fetched");
   const bad = findBadText(info);
   if (bad) throw invalid("BAD_TEXT", `The claimant's ${bad.path} ${bad.problem}`);
-  await receiveClaim(ctx.data, {
-    actor: info,
-    offerIri: offer.id.href,
-    intentIri: intent.href,
-    quantity: String(measure.numericalValue),
-    unit: unitId(measure.unit),
-    activity: ref,
-  });
-}
-
-/** `kilogram`, `om2:kilogram` or the OM2 IRI → `kilogram`. */
-function unitId(unit: string | null): string | null {
-  if (!unit) return null;
-  const m = /(?:om-2\/|om2:)([^/#]+)$/.exec(unit);
-  return m ? m[1]! : unit;
+  await receiveClaim(ctx.data, { actor: info, offerIri: offer.id.href, intentIri: terms.intentIri, quantity: terms.quantity, unit: terms.unit, activity: ref });
 }
 
 /** The pod a proposal URL of ours belongs to (for signing the actor fetch). */
-function claimOwnerSlug(intent: URL): string | null {
-  const m = /^\/pods\/([^/]+)\//.exec(intent.pathname);
+function claimOwnerSlug(intent: string): string | null {
+  let path: string;
+  try {
+    path = new URL(intent).pathname;
+  } catch {
+    return null;
+  }
+  const m = /^\/pods\/([^/]+)\//.exec(path);
   return m ? decodeURIComponent(m[1]!) : null;
 }
 
@@ -76,13 +75,8 @@ export async function onClaimAnswer(ctx: Ctx, answer: Accept | Reject, accepted:
   let agreementIri: string | null = null;
   let commitmentIri: string | null = null;
   if (accepted) {
-    const result = await answer.getResult({ crossOrigin: "trust" });
-    if (result instanceof Agreement) {
-      agreementIri = result.id?.href ?? null;
-      commitmentIri = result.stipulates?.id?.href ?? null;
-    } else if (answer.resultId) {
-      agreementIri = answer.resultId.href;
-    }
+    // Read as received: the Agreement's id and its Commitment's, in any spelling.
+    ({ agreementIri, commitmentIri } = readAcceptedAgreement(((await answer.toJsonLd()) as Record<string, unknown>).result));
   }
   const reason = accepted ? null : (answer.content?.toString() ?? null);
   await receiveClaimAnswer(ctx.data, {
