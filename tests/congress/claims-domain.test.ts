@@ -1,6 +1,6 @@
 /** The rules a claim must meet (pure): each refusal has its code and names its field. */
 import { describe, expect, it } from "vitest";
-import { checkClaim, parseReason, type ClaimableProposal } from "../../src/domain/congress/claims.ts";
+import { checkClaim, parseReason, readAcceptedAgreement, readClaimAgreement, type ClaimableProposal } from "../../src/domain/congress/claims.ts";
 import { DomainError } from "../../src/domain/errors.ts";
 
 const NOW = new Date("2026-11-28T12:00:00Z");
@@ -69,5 +69,64 @@ describe("parseReason", () => {
     expect(codeOf(() => parseReason("a\u0007b")).code).toBe("INVALID_TEXT");
     expect(codeOf(() => parseReason("x".repeat(501))).code).toBe("TOO_LONG");
     expect(codeOf(() => parseReason(42)).code).toBe("INVALID_FIELD");
+  });
+});
+
+const INTENT = "https://a.example/pods/oak-street/offers/1#primary";
+
+describe("readClaimAgreement", () => {
+  it("reads FEP-0837's spelling", () => {
+    const agreement = { type: "Agreement", stipulates: { type: "Commitment", satisfies: INTENT, resourceQuantity: { hasUnit: "kilogram", hasNumericalValue: "15" } } };
+    expect(readClaimAgreement(agreement)).toEqual({ intentIri: INTENT, quantity: "15", unit: "kilogram" });
+  });
+
+  it("reads Fedify's compacted form (full IRIs, {id}, typed literals)", () => {
+    const vf = "https://w3id.org/valueflows/ont/vf#";
+    const om2 = "http://www.ontology-of-units-of-measure.org/resource/om-2/";
+    const agreement = {
+      type: `${vf}Agreement`,
+      [`${vf}stipulates`]: {
+        type: `${vf}Commitment`,
+        [`${vf}resourceQuantity`]: { type: `${om2}Measure`, [`${om2}hasNumericalValue`]: { type: "xsd:decimal", "@value": "15" }, [`${om2}hasUnit`]: "kilogram" },
+        [`${vf}satisfies`]: { id: INTENT },
+      },
+    };
+    expect(readClaimAgreement(agreement)).toEqual({ intentIri: INTENT, quantity: "15", unit: "kilogram" });
+  });
+
+  it("reads Bonfire's ValueFlows: prefix, om2: CURIEs, unit IRIs, numbers and arrays", () => {
+    const agreement = [
+      {
+        "@type": ["ValueFlows:Agreement"],
+        "ValueFlows:stipulates": [{ "ValueFlows:satisfies": [{ "@id": INTENT }], "ValueFlows:resourceQuantity": { "om2:hasUnit": { id: "http://www.ontology-of-units-of-measure.org/resource/om-2/litre" }, "om2:hasNumericalValue": 2.5 } }],
+      },
+    ];
+    expect(readClaimAgreement(agreement)).toEqual({ intentIri: INTENT, quantity: "2.5", unit: "litre" });
+    expect(readClaimAgreement({ type: "vf:Agreement", "vf:stipulates": { "vf:satisfies": INTENT, "vf:resourceQuantity": { hasNumericalValue: "3" } } })).toEqual({ intentIri: INTENT, quantity: "3", unit: null });
+  });
+
+  it("is null for an Offer of something else", () => {
+    expect(readClaimAgreement({ type: "Note", content: "hello" })).toBeNull();
+    expect(readClaimAgreement("https://b.example/x")).toBeNull();
+    expect(readClaimAgreement(undefined)).toBeNull();
+  });
+
+  it.each([
+    ["no Commitment", { type: "Agreement" }, "stipulates"],
+    ["no intent", { type: "Agreement", stipulates: { resourceQuantity: { hasUnit: "kilogram", hasNumericalValue: "1" } } }, "satisfies"],
+    ["no quantity", { type: "Agreement", stipulates: { satisfies: INTENT } }, "resourceQuantity"],
+    ["no numerical value", { type: "Agreement", stipulates: { satisfies: INTENT, resourceQuantity: { hasUnit: "kilogram" } } }, "resourceQuantity"],
+  ])("refuses an Agreement with %s (CLAIM_INCOMPLETE)", (_what, agreement, field) => {
+    expect(codeOf(() => readClaimAgreement(agreement))).toEqual({ code: "CLAIM_INCOMPLETE", field });
+  });
+});
+
+describe("readAcceptedAgreement", () => {
+  const id = "https://a.example/pods/oak-street/agreements/1";
+  it("reads the Agreement's id and its Commitment's, embedded or by reference", () => {
+    expect(readAcceptedAgreement({ id, type: "Agreement", stipulates: { id: `${id}#primary` } })).toEqual({ agreementIri: id, commitmentIri: `${id}#primary` });
+    expect(readAcceptedAgreement({ "@id": id, "https://w3id.org/valueflows/ont/vf#stipulates": { "@id": `${id}#primary` } })).toEqual({ agreementIri: id, commitmentIri: `${id}#primary` });
+    expect(readAcceptedAgreement(id)).toEqual({ agreementIri: id, commitmentIri: null });
+    expect(readAcceptedAgreement(undefined)).toEqual({ agreementIri: null, commitmentIri: null });
   });
 });
