@@ -79,7 +79,7 @@ const fep0837 = (intent: string, quantity: unknown, unit = "kilogram") => ({
   type: "Agreement",
   stipulates: { type: "Commitment", satisfies: intent, resourceQuantity: { hasUnit: unit, hasNumericalValue: quantity } },
 });
-const sendToA = (activity: unknown) => postSigned(`${a.actorUrl()}/inbox`, activity, { signer: alice });
+const sendToA = (activity: object) => postSigned(`${a.actorUrl()}/inbox`, activity, { signer: alice });
 
 /** What alice's server accepted answering one of her Offers. */
 const answersTo = (offerId: string) =>
