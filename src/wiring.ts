@@ -8,6 +8,7 @@ import { openDatabase, type DatabaseHandle } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { FederationActorDirectory } from "./federation/actor-directory.ts";
 import { createHyphaeFederation, type HyphaeFederation } from "./federation/federation.ts";
+import { ACTOR_KEY_PREFIX } from "./db/repos/outbox.ts";
 import { FederationOutbox } from "./federation/publish.ts";
 import { podUris } from "./federation/uris.ts";
 import { KyselyKvStore } from "./federation/storage/kv-store.ts";
@@ -60,6 +61,10 @@ export async function createAppContext(config: Config, options: AppContextOption
     // host:pid makes `leased_by` in fedify_queue point at the process holding a message.
     workerId: `${os.hostname()}:${process.pid}:${randomIds.uuid().slice(0, 8)}`,
     log: serviceLogger("queue"),
+    // A delivery to one actor left the queue: the next event to that actor may go now.
+    onSettled: (orderingKey) => {
+      if (orderingKey?.startsWith(ACTOR_KEY_PREFIX)) void outbox.flush();
+    },
   });
   const outbox = new FederationOutbox();
   const actors = new FederationActorDirectory();

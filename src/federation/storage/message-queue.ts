@@ -91,6 +91,12 @@ export interface KyselyMessageQueueOptions {
   /** NOTIFY channel. Default `hyphae_queue`. */
   readonly channel?: string;
   readonly log?: QueueLog;
+  /**
+   * Called once a message this worker ran is done with (deleted, or released for a
+   * retry), with its ordering key: the outbox hands over the next event to the same actor
+   * only after the previous delivery left the queue, so it flushes again at once.
+   */
+  readonly onSettled?: (orderingKey: string | null) => void;
 }
 
 export const DEFAULT_QUEUE_CHANNEL = QUEUE_CHANNEL;
@@ -107,6 +113,7 @@ const MAX_ERROR_CHARS = 1000;
 interface ClaimedRow {
   id: string;
   message: unknown;
+  ordering_key: string | null;
   attempts: number;
   last_error: string | null;
 }
@@ -147,6 +154,7 @@ export class KyselyMessageQueue implements MessageQueue {
       channel: options.channel ?? DEFAULT_QUEUE_CHANNEL,
       workerId: this.workerId,
       log: options.log ?? getLogger(["hyphae", "queue"]),
+      onSettled: options.onSettled ?? null,
     };
   }
 
@@ -214,6 +222,7 @@ interface WorkerSettings {
   readonly channel: string;
   readonly workerId: string;
   readonly log: QueueLog;
+  readonly onSettled: ((orderingKey: string | null) => void) | null;
 }
 
 interface Job {
@@ -458,7 +467,7 @@ class ListenLoop {
                                else q.last_error end
         from candidates
        where q.id = candidates.id
-      returning q.id, q.message, q.attempts, q.last_error`.execute(this.#handle.db);
+      returning q.id, q.message, q.ordering_key, q.attempts, q.last_error`.execute(this.#handle.db);
     return rows;
   }
 
@@ -535,6 +544,11 @@ class ListenLoop {
       if (this.#jobs.get(job.id) === job) this.#jobs.delete(job.id);
       // A slot is free, and a successor with the same ordering key may now be due.
       this.#wake(false);
+      try {
+        this.#s.onSettled?.(row.ordering_key);
+      } catch (error) {
+        this.#s.log.warn("Queue onSettled callback failed", { error: errorText(error) });
+      }
     });
   }
 
