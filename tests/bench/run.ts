@@ -42,12 +42,13 @@ import { startFakeRemote } from "./fake-remote.ts";
 import type { LoadMessage, LoadRequest, LoadSummary } from "./load.ts";
 import { benchBooks, formatBooksReport } from "./books.ts";
 import { benchCongress, formatCongressReport } from "./congress.ts";
+import { benchExchange, formatExchangeReport } from "./exchange.ts";
 
 const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
-const TARGETS = ["actor", "webfinger", "inbox", "books", "congress"] as const;
+const TARGETS = ["actor", "webfinger", "inbox", "books", "congress", "exchange"] as const;
 type Target = (typeof TARGETS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -573,10 +574,12 @@ async function main(): Promise<void> {
     const books = options.only.has("books") ? await benchBooks(options.postgresAdminUrl ? { postgresAdminUrl: options.postgresAdminUrl } : {}) : null;
     // Congress matching (tests/bench/congress.ts): pure matching and the whole view on PGlite and PostgreSQL when reachable.
     const congress = options.only.has("congress") ? await benchCongress(options.postgresAdminUrl ? { postgresAdminUrl: options.postgresAdminUrl } : {}) : null;
+    // Exchanges between nodes (tests/bench/exchange.ts): claims accepted end to end, an urgent need to 50 neighbour hosts.
+    const exchange = options.only.has("exchange") ? await benchExchange({ postgresAdminUrl: options.postgresAdminUrl }) : null;
     process.stdout.write(
       options.json
-        ? JSON.stringify({ ...report, books, congress }, null, 2) + "\n"
-        : formatTable(report) + (books ? formatBooksReport(books) : "") + (congress ? formatCongressReport(congress) : ""),
+        ? JSON.stringify({ ...report, books, congress, exchange }, null, 2) + "\n"
+        : formatTable(report) + (books ? formatBooksReport(books) : "") + (congress ? formatCongressReport(congress) : "") + (exchange ? `\n${formatExchangeReport(exchange)}\n` : ""),
     );
   } finally {
     await cleanUp();
