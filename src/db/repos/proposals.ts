@@ -257,30 +257,9 @@ export async function listExpiredOpenProposals(db: Db, now: Date, limit = 100): 
 // ---------------------------------------------------------------------------------------
 // Neighbours' proposals
 
-export interface RemoteProposalRecord {
+/** A neighbour's proposal as stored: what was read from its document, plus our row id and when it came. */
+export interface RemoteProposalRecord extends RemoteProposalInput {
   id: string;
-  actorIri: string;
-  objectIri: string;
-  intentIri: string;
-  purpose: ProposalPurpose;
-  action: string;
-  name: string;
-  description: string;
-  unit: string;
-  category: string | null;
-  specificationUri: string | null;
-  quantity: string | null;
-  remaining: string | null;
-  minimum: string | null;
-  unitBased: boolean | null;
-  reciprocal: ReciprocalTerms | null;
-  location: string | null;
-  availableFrom: Date | null;
-  availableUntil: Date | null;
-  expiresAt: Date | null;
-  urgent: boolean;
-  status: ProposalStatus;
-  remoteUpdatedAt: Date;
   receivedAt: Date;
 }
 
