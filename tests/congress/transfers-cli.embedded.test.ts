@@ -4,41 +4,15 @@
  * through the same ops in transfers-federation.test.ts; here: the commands, their output
  * and their codes.)
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../helpers/node.ts";
-import { ProcessGroup, type ProcessResult } from "../helpers/processes.ts";
+import { embeddedNode } from "../helpers/processes.ts";
 
-let dataDir: string;
-let port: number;
-let origin: string;
-
-const procs = new ProcessGroup(() => ({
-  HOME: os.tmpdir(),
-  DATA_DIR: dataDir,
-  LOG_LEVEL: "error",
-  HOST: "127.0.0.1",
-  PORT: String(port),
-  PUBLIC_URL: origin,
-  POD_SLUG: "oak-street",
-  POD_NAME: "Oak Street",
-}));
-const hyphae = (args: string[]): Promise<ProcessResult> => procs.hyphae(args);
+const node = embeddedNode("hyphae-transfers-cli-");
+const hyphae = node.hyphae;
 const POD = ["--pod", "oak-street"];
 
-beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hyphae-transfers-cli-"));
-  port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  await procs.node().ready;
-}, 120_000);
-
-afterAll(() => {
-  procs.killAll();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+beforeAll(() => node.start(), 120_000);
+afterAll(() => node.stop());
 
 describe("hyphae transfer", () => {
   it("list prints none yet, and [] under --json", { timeout: 60_000 }, async () => {

@@ -3,8 +3,11 @@
  * `src/main.ts` under this Node with only the environment the test gives it.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./infra.ts";
 import { waitFor } from "./node.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -58,4 +61,38 @@ export class ProcessGroup {
   killAll(): void {
     for (const child of this.#children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
+}
+
+/**
+ * One node process on a fresh embedded data directory (pod `oak-street`) for CLI tests:
+ * `start()` in beforeAll, `stop()` in afterAll; `hyphae(args)` runs the real CLI against it
+ * (through its admin socket).
+ */
+export function embeddedNode(prefix: string) {
+  let dataDir = "";
+  let port = 0;
+  const procs = new ProcessGroup(() => ({
+    HOME: os.tmpdir(),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "error",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    POD_SLUG: "oak-street",
+    POD_NAME: "Oak Street",
+  }));
+  return {
+    procs,
+    hyphae: (args: string[]): Promise<ProcessResult> => procs.hyphae(args),
+    origin: () => `http://127.0.0.1:${port}`,
+    async start(): Promise<void> {
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+      port = await freePort();
+      await procs.node().ready;
+    },
+    stop(): void {
+      procs.killAll();
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
