@@ -22,9 +22,31 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
+/** How long in-flight HTTP requests may run after a stop begins. */
+const REQUEST_GRACE_MS = 5_000;
+/** The longest one shutdown step may take (the queue's own grace is 10 s). */
+const STEP_DEADLINE_MS = 15_000;
+const LATE = Symbol("late");
+
+/** The promise's value, or LATE after `ms`; the timer never keeps the process alive. */
+async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface StartNodeOptions extends AppContextOptions, BuildAppOptions {
   /** Create the POD_SLUG pod when the database has none (default true). */
   initialPod?: boolean;
+  /** How long in-flight HTTP requests may run once a stop begins (default 5 s). */
+  requestGraceMs?: number;
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {
@@ -38,7 +60,15 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       app = await buildApp(ctx, options);
       address = await app.listen({ host: config.host, port: config.port });
       const a = app;
-      cleanups.push(() => a.close());
+      cleanups.push(async function httpServer() {
+        // In-flight requests get a moment to finish; then their connections are cut, so a
+        // request waiting on another node that is going away cannot hold the stop.
+        const graceMs = options.requestGraceMs ?? REQUEST_GRACE_MS;
+        if ((await settleWithin(a.close(), graceMs)) === LATE) {
+          ctx.deps.log.warn("Requests still running at shutdown; closing their connections", { graceMs });
+          a.server.closeAllConnections();
+        }
+      });
     }
     if (config.role !== "web") {
       const abort = new AbortController();
@@ -46,7 +76,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       const scheduler: Scheduler = startScheduler(ctx);
       // Hand over anything recorded while no worker was running.
       void ctx.outbox.flush().catch((error) => ctx.deps.log.error("Outbox flush failed", { error: String(error) }));
-      cleanups.push(async () => {
+      cleanups.push(async function queueAndJobs() {
         abort.abort();
         await scheduler.stop();
         await queueDone;
@@ -54,7 +84,9 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     }
     if (config.adminSocket && !config.databaseUrl) {
       const admin = await startAdminSocket(config.adminSocket, ctx.deps);
-      cleanups.push(() => admin.close());
+      cleanups.push(function adminSocket() {
+        return admin.close();
+      });
     }
     let stopping: Promise<void> | null = null;
     return {
@@ -65,7 +97,13 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       stop() {
         stopping ??= (async () => {
           // Stop taking requests first, then let in-flight queue work finish or be released.
-          for (const cleanup of cleanups) await cleanup().catch((error) => ctx.deps.log.error("Shutdown step failed", { error: String(error) }));
+          // Each step is bounded: a stuck step is logged by name and the stop goes on.
+          for (const cleanup of cleanups) {
+            const step = cleanup().catch((error) => ctx.deps.log.error("Shutdown step failed", { error: String(error) }));
+            if ((await settleWithin(step, STEP_DEADLINE_MS)) === LATE) {
+              ctx.deps.log.error("Shutdown step did not finish in time; going on without it", { step: cleanup.name || "unnamed", deadlineMs: STEP_DEADLINE_MS });
+            }
+          }
           await ctx.close();
         })();
         return stopping;

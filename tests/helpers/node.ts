@@ -30,6 +30,8 @@ export interface TestNodeOptions {
   podSlug?: string;
   podName?: string;
   env?: Record<string, string>;
+  /** How long in-flight requests may run once stop() begins (the node's default is 5 s). */
+  requestGraceMs?: number;
 }
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
@@ -51,7 +53,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
   });
   let node: RunningNode;
   try {
-    node = await startNode(config, { database: database.handle });
+    node = await startNode(config, { database: database.handle, ...(options.requestGraceMs !== undefined && { requestGraceMs: options.requestGraceMs }) });
   } catch (error) {
     await database.drop();
     throw error;
