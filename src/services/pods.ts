@@ -13,7 +13,7 @@ export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod>
   if (await pods.getPodBySlug(deps.db, data.slug)) {
     throw conflict("POD_EXISTS", `A pod named ${data.slug} already exists on this node`);
   }
-  // Key generation is slow (RSA-4096); do it before opening the transaction.
+  // Key generation takes a while (RSA); do it before opening the transaction.
   const keys = await Promise.all([generateJwkPair("RSASSA-PKCS1-v1_5"), generateJwkPair("Ed25519")]);
   const now = deps.clock.now();
   const pod: Pod = {
