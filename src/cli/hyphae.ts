@@ -16,10 +16,7 @@ import { DomainError } from "../domain/errors.ts";
 import { callAdminSocket, callAdminSocketStream, AdminSocketUnavailableError } from "./admin-client.ts";
 import { configureLogging } from "../lib/logging.ts";
 import { SOFTWARE_VERSION } from "../lib/version.ts";
-import { runAdminOp, type OpContext } from "../services/admin-ops.ts";
-import { createAppContext } from "../wiring.ts";
-import { copyDatabase } from "./db-copy.ts";
-import { getStoredOrigin, movePublicOrigin, PublicUrlChangedError } from "../services/node-identity.ts";
+import type { OpContext } from "../services/admin-ops.ts";
 import { registerBookCommands } from "./books.ts";
 import { registerSummaryCommands } from "./summaries.ts";
 import { registerProposalCommands } from "./proposals.ts";
@@ -55,6 +52,9 @@ async function op(name: string, args: Record<string, unknown>, context?: OpConte
       return context ? callAdminSocketStream(cfg.adminSocket, name, args, context) : callAdminSocket(cfg.adminSocket, name, args);
     }
   }
+  // The node's code (Fedify, the services) loads only when a command opens the database
+  // itself: `--version`, `--help` and commands sent to a running node start quickly.
+  const [{ createAppContext }, { runAdminOp }] = await Promise.all([import("../wiring.ts"), import("../services/admin-ops.ts")]);
   const ctx = await createAppContext(cfg);
   try {
     return await runAdminOp(ctx.deps, name, args, context);
@@ -376,6 +376,7 @@ program
   .action(async (o: { to: string }) => {
     const cfg = config();
     if (cfg.databaseUrl) throw new CliError("DATABASE_URL is set: db copy reads the embedded database in DATA_DIR; unset DATABASE_URL for this command.");
+    const { copyDatabase } = await import("./db-copy.ts");
     const report = await copyDatabase({ dataDir: cfg.dataDir, targetUrl: o.to });
     print(report, (r: { tables: Record<string, number> }) =>
       `Copied ${Object.entries(r.tables).map(([t, n]) => `${t} ${n}`).join(", ")}.\nStart the node with DATABASE_URL=${o.to.replace(/\/\/[^@/]*@/, "//…@")} to use it.`,
@@ -403,6 +404,7 @@ nodeCmd
   .command("show")
   .description("show the public origin recorded at first start")
   .action(async () => {
+    const { getStoredOrigin } = await import("../services/node-identity.ts");
     const stored = await withDatabase((db) => getStoredOrigin(db));
     print(stored, (s: Awaited<ReturnType<typeof getStoredOrigin>>) =>
       s
@@ -414,6 +416,7 @@ nodeCmd
   .command("move-origin <url>")
   .description("record a new public origin (node stopped; every published id changes: read docs/operations.md first)")
   .action(async (url: string) => {
+    const { movePublicOrigin } = await import("../services/node-identity.ts");
     const moved = await withDatabase((db) => movePublicOrigin(db, url, new Date()));
     print(moved, (m: { from: string | null; to: string }) =>
       m.from === m.to
@@ -430,12 +433,15 @@ registerClaimCommands(program, tools);
 registerTransferCommands(program, tools);
 registerCongressCommands(program, tools);
 
+/** node-identity's PublicUrlChangedError, recognised without loading that module. */
+const isPublicUrlChanged = (error: unknown): error is Error => error instanceof Error && (error as { code?: unknown }).code === "PUBLIC_URL_CHANGED";
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError) {
     process.stderr.write(`hyphae: ${error.message} (${error.code})\n`);
     const issues = (error.details?.issues as Array<{ field: string; message: string }> | undefined) ?? [];
     for (const i of issues.slice(1)) process.stderr.write(`  ${i.field}: ${i.message}\n`);
-  } else if (error instanceof CliError || error instanceof AdminSocketUnavailableError || error instanceof DirectoryLockedError || error instanceof InsecurePathError || error instanceof LockUnavailableError || error instanceof PublicUrlChangedError) {
+  } else if (error instanceof CliError || error instanceof AdminSocketUnavailableError || error instanceof DirectoryLockedError || error instanceof InsecurePathError || error instanceof LockUnavailableError || isPublicUrlChanged(error)) {
     process.stderr.write(`hyphae: ${error.message}\n`);
   } else {
     process.stderr.write(`hyphae: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

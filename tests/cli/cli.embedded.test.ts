@@ -61,6 +61,14 @@ afterAll(() => {
 });
 
 describe("hyphae CLI with no node running", () => {
+  it("--version prints the package version and opens nothing", { timeout: 60_000 }, async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "../../package.json"), "utf8")) as { version: string };
+    // A data directory that does not exist yet: --version must not create it.
+    const r = await hyphae(["--version"], { DATA_DIR: path.join(dataDir, "never-made") });
+    expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: "" });
+    expect(fs.existsSync(path.join(dataDir, "never-made"))).toBe(false);
+  });
+
   it("pod create, then pod list --json shows the pod", { timeout: 120_000 }, async () => {
     const created = await hyphae(["pod", "create", "oak-street", "--name", "Oak Street"]);
     expect(created.stderr).toBe("");
