@@ -9,16 +9,15 @@
  */
 import type { Context } from "@fedify/fedify";
 import { Activity, Create, Note, PUBLIC_COLLECTION, Update } from "@fedify/vocab";
-import { charterToNoteHtml, CHARTER_HASHTAGS } from "../domain/charter/render.ts";
 import { isoDate, reviewStatus } from "../domain/charter/review.ts";
-import type { CharterContent } from "../domain/charter/model.ts";
 import type { Pod } from "../domain/pods.ts";
 import { charterEventSnapshot, countCharterHistory, findCharter, getCharterRevision, listCharterHistory } from "../services/charters.ts";
+import { charterNoteParts, currentCharterInput, type CharterNoteInput } from "../services/notes.ts";
 import { findPodById, findPodCached } from "../services/pods.ts";
 import type { ServiceDeps } from "../services/ports.ts";
 import type { HyphaeFederation } from "./federation.ts";
 import { dateToInstant } from "./temporal.ts";
-import { PATHS, charterEventUrl, charterRevisionId, charterRevisionPageUrl, charterUrl, tagUrl } from "./uris.ts";
+import { PATHS, charterEventUrl, charterRevisionId, charterUrl, podUris, tagUrl } from "./uris.ts";
 
 /** Our vocabulary. Terms are defined inline in every document, so nothing is fetched. */
 export const HYPHAE_NS = "https://hyphae-pods.github.io/ns#";
@@ -53,44 +52,31 @@ export const CHARTER_CONTEXT = {
 
 const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 
-interface NoteParts {
-  id: URL;
-  /** The HTML page, when it is not the id itself. */
-  url?: URL;
+/** What the Note says (id, page, content, dates: services/notes.ts) and whose it is. */
+interface NoteParts extends CharterNoteInput {
   pod: Pod;
-  content: CharterContent;
-  changeNote: string;
-  revision: number;
-  published: Date;
-  updated: Date | null;
-  reviewedAt: Date;
-  revisionOf?: URL;
 }
 
 /** The charter as a JSON-LD Note (compact form, our context inlined). */
 export function charterToNoteJson(ctx: Context<ServiceDeps>, parts: NoteParts): Record<string, unknown> {
   const origin = new URL(ctx.canonicalOrigin);
   const actor = ctx.getActorUri(parts.pod.slug);
-  const pageUrl = (parts.url ?? parts.id).href;
+  const note = charterNoteParts({ uris: podUris(origin) }, parts.pod, parts);
   const review = reviewStatus(parts.reviewedAt, parts.reviewedAt);
-  const html = charterToNoteHtml(
-    { ...parts.content, changeNote: parts.changeNote },
-    { revision: parts.revision, pageUrl, tagUrl: (tag) => tagUrl(origin, tag).href, reviewedAt: isoDate(parts.reviewedAt) },
-  );
   const { content } = parts;
   return {
     "@context": [AS_CONTEXT, CHARTER_CONTEXT],
-    id: parts.id.href,
+    id: note.uri,
     type: "Note",
     attributedTo: actor.href,
-    content: html,
-    url: pageUrl,
-    published: parts.published.toISOString(),
-    ...(parts.updated && { updated: parts.updated.toISOString() }),
+    content: note.contentHtml,
+    url: note.url,
+    published: note.published.toISOString(),
+    ...(note.updated && { updated: note.updated.toISOString() }),
     to: [PUBLIC_COLLECTION.href],
     cc: [ctx.getFollowersUri(parts.pod.slug).href],
-    tag: CHARTER_HASHTAGS.map((t) => ({ type: "Hashtag", href: tagUrl(origin, t).href, name: `#${t}` })),
-    ...(parts.revisionOf && { revisionOf: parts.revisionOf.href }),
+    tag: note.tags.map((t) => ({ type: "Hashtag", href: tagUrl(origin, t).href, name: `#${t}` })),
+    ...(parts.snapshot && { revisionOf: charterUrl(origin, parts.pod.slug).href }),
     history: new URL(`${charterUrl(origin, parts.pod.slug).href}/history`).href,
     // Structured charter, for other pods.
     name: content.title,
@@ -138,8 +124,6 @@ async function revisionNote(ctx: Context<ServiceDeps>, pod: Pod, asked: string):
   const id = charterRevisionId(origin, pod.slug, number);
   return cachedNote(ctx, id.href, 0, () =>
     charterToNoteJson(ctx, {
-      id,
-      url: charterRevisionPageUrl(origin, pod.slug, number),
       pod,
       content: revision.content,
       changeNote: revision.changeNote,
@@ -147,7 +131,7 @@ async function revisionNote(ctx: Context<ServiceDeps>, pod: Pod, asked: string):
       published: revision.createdAt,
       updated: null,
       reviewedAt: revision.createdAt,
-      revisionOf: charterUrl(origin, pod.slug),
+      snapshot: true,
     }),
   );
 }
@@ -157,18 +141,7 @@ export async function currentCharterNote(ctx: Context<ServiceDeps>, pod: Pod): P
   const charter = await findCharter(ctx.data, pod.slug);
   if (!charter) return null;
   const id = charterUrl(new URL(ctx.canonicalOrigin), pod.slug);
-  return cachedNote(ctx, id.href, charter.updatedAt.getTime(), () =>
-    charterToNoteJson(ctx, {
-      id,
-      pod,
-      content: charter.content,
-      changeNote: charter.changeNote,
-      revision: charter.revision,
-      published: charter.publishedAt,
-      updated: charter.revision > 1 || charter.updatedAt > charter.publishedAt ? charter.updatedAt : null,
-      reviewedAt: charter.review.lastReviewedAt,
-    }),
-  );
+  return cachedNote(ctx, id.href, charter.updatedAt.getTime(), () => charterToNoteJson(ctx, { pod, ...currentCharterInput(charter) }));
 }
 
 export function registerCharter(federation: HyphaeFederation): void {
@@ -221,10 +194,7 @@ export async function charterEventToActivity(ctx: Context<ServiceDeps>, podId: s
   const { event, state, revision } = snapshot;
   const pod = await findPodById(ctx.data, podId);
   if (!pod) return null;
-  const origin = new URL(ctx.canonicalOrigin);
-  const id = charterUrl(origin, pod.slug);
   const json = charterToNoteJson(ctx, {
-    id,
     pod,
     content: revision.content,
     changeNote: revision.changeNote,

@@ -23,15 +23,15 @@
  */
 import { Create, Note, PUBLIC_COLLECTION, Update } from "@fedify/vocab";
 import { OM2_NAMESPACE } from "../domain/books/model.ts";
-import { proposalHashtags, proposalNoteHtml } from "../domain/congress/proposals.ts";
 import { VF_NAMESPACE } from "../domain/congress/vf.ts";
 import type { Pod } from "../domain/pods.ts";
+import { proposalNoteParts } from "../services/notes.ts";
 import { findProposal, proposalSnapshot, type ProposalView } from "../services/proposals.ts";
 import type { OutboundEvent, ServiceDeps } from "../services/ports.ts";
 import { HYPHAE_NS } from "./charter.ts";
 import type { PublishEnv, PublishResult } from "./publish.ts";
 import { dateToInstant } from "./temporal.ts";
-import { podActorUrl, podFollowersUrl, proposalActivityUrl, proposalUrl, tagUrl } from "./uris.ts";
+import { podActorUrl, podFollowersUrl, podUris, proposalActivityUrl, tagUrl } from "./uris.ts";
 
 const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 
@@ -71,20 +71,19 @@ const measure = (unit: string, value: string) => ({ hasUnit: unit, hasNumericalV
 
 /** The AS 2.0 part: what Mastodon reads, and what travels inside Create/Update. */
 function noteBase(origin: URL, pod: Pod, p: ProposalView): Record<string, unknown> {
-  const id = proposalUrl(origin, pod.slug, p.purpose, p.number).href;
-  const content = proposalNoteHtml(p, { podName: pod.name, pageUrl: id, tagUrl: (t) => tagUrl(origin, t).href });
+  const note = proposalNoteParts({ uris: podUris(origin) }, pod, p);
   return {
-    id,
+    id: note.uri,
     type: "Note",
     attributedTo: podActorUrl(origin, pod.slug).href,
     name: p.name,
-    content,
-    url: id,
-    published: p.createdAt.toISOString(),
-    ...(p.version > 1 && { updated: p.updatedAt.toISOString() }),
+    content: note.contentHtml,
+    url: note.url,
+    published: note.published.toISOString(),
+    ...(note.updated && { updated: note.updated.toISOString() }),
     to: [PUBLIC_COLLECTION.href],
     cc: [podFollowersUrl(origin, pod.slug).href],
-    tag: proposalHashtags(p).map((t) => ({ type: "Hashtag", href: tagUrl(origin, t).href, name: `#${t}` })),
+    tag: note.tags.map((t) => ({ type: "Hashtag", href: tagUrl(origin, t).href, name: `#${t}` })),
   };
 }
 

@@ -18,15 +18,16 @@
  */
 import type { Context } from "@fedify/fedify";
 import { Create, Note, PUBLIC_COLLECTION, Update, type Activity } from "@fedify/vocab";
-import { summaryDigest, summaryToNoteHtml, SUMMARY_HASHTAGS } from "../domain/books/summary.ts";
+import { summaryDigest } from "../domain/books/summary.ts";
 import type { PeriodKind } from "../domain/books/model.ts";
 import type { Pod } from "../domain/pods.ts";
+import { summaryNoteParts } from "../services/notes.ts";
 import { findPodCached } from "../services/pods.ts";
 import type { ServiceDeps } from "../services/ports.ts";
 import { getSummary, summarySnapshot, type SummaryView } from "../services/summaries.ts";
 import { HYPHAE_NS } from "./charter.ts";
 import { dateToInstant } from "./temporal.ts";
-import { booksExportUrl, podActorUrl, podFollowersUrl, summaryActivityUrl, summaryUrl, summaryVersionUrl, tagUrl } from "./uris.ts";
+import { booksExportUrl, podActorUrl, podFollowersUrl, podUris, summaryActivityUrl, summaryUrl, tagUrl } from "./uris.ts";
 
 const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 
@@ -60,33 +61,19 @@ interface SummaryNoteParts {
 /** The AS 2.0 part of the Note: what Mastodon reads, and what travels inside Create/Update. */
 function noteBase(parts: SummaryNoteParts): Record<string, unknown> {
   const { origin, pod, summary } = parts;
-  const start = summary.periodStart.toISOString().slice(0, 10);
-  const base = summaryUrl(origin, pod.slug, summary.periodKind, start);
-  const id = parts.asVersion ? summaryVersionUrl(origin, pod.slug, summary.periodKind, start, summary.version) : base;
-  const html = summaryToNoteHtml(summary.content, {
-    podName: pod.name,
-    label: summary.label,
-    periodKind: summary.periodKind,
-    periodStart: summary.periodStart,
-    periodEnd: summary.periodEnd,
-    version: summary.version,
-    pageUrl: id.href,
-    exportUrl: booksExportUrl(origin, pod.slug).href,
-    tagUrl: (tag) => tagUrl(origin, tag).href,
-  });
-  const edited = summary.version > 1 && summary.publishedAt.getTime() > parts.firstPublishedAt.getTime();
+  const note = summaryNoteParts({ uris: podUris(origin) }, pod, summary, parts.firstPublishedAt, { asVersion: parts.asVersion === true });
   return {
-    id: id.href,
+    id: note.uri,
     type: "Note",
     attributedTo: podActorUrl(origin, pod.slug).href,
     name: `Open books of ${pod.name}: ${summary.label}`,
-    content: html,
-    url: id.href,
-    published: parts.firstPublishedAt.toISOString(),
-    ...(edited && { updated: summary.publishedAt.toISOString() }),
+    content: note.contentHtml,
+    url: note.url,
+    published: note.published.toISOString(),
+    ...(note.updated && { updated: note.updated.toISOString() }),
     to: [PUBLIC_COLLECTION.href],
     cc: [podFollowersUrl(origin, pod.slug).href],
-    tag: SUMMARY_HASHTAGS.map((t) => ({ type: "Hashtag", href: tagUrl(origin, t).href, name: `#${t}` })),
+    tag: note.tags.map((t) => ({ type: "Hashtag", href: tagUrl(origin, t).href, name: `#${t}` })),
   };
 }
 

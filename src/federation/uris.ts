@@ -102,6 +102,8 @@ export function podUris(origin: URL) {
     booksExport: (slug: string) => booksExportUrl(origin, slug),
     receipt: (slug: string, number: string) => receiptUrl(origin, slug, number),
     summary: (slug: string, kind: string, start: string) => summaryUrl(origin, slug, kind, start),
+    summaryVersion: (slug: string, kind: string, start: string, version: number) => summaryVersionUrl(origin, slug, kind, start, version),
+    tag: (name: string) => tagUrl(origin, name),
     proposal: (slug: string, purpose: "offer" | "request", n: number) => proposalUrl(origin, slug, purpose, n),
     claim: (slug: string, id: string) => claimUrl(origin, slug, id),
     agreement: (slug: string, id: string) => agreementUrl(origin, slug, id),

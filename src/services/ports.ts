@@ -84,6 +84,10 @@ export interface PodUris {
   receipt(slug: string, number: string): URL;
   /** A period summary: its Note id and HTML page (`/pods/{slug}/books/summaries/{kind}-{YYYY-MM-DD}`). */
   summary(slug: string, periodKind: string, periodStartDate: string): URL;
+  /** One version's snapshot of a summary (`?version=n` on the summary's id). */
+  summaryVersion(slug: string, periodKind: string, periodStartDate: string, version: number): URL;
+  /** A hashtag's page (`/tags/{tag}`, lowercased), what Notes link their hashtags to. */
+  tag(name: string): URL;
   /** An offer (`/pods/{slug}/offers/{n}`) or a need (`/pods/{slug}/needs/{n}`): its id and HTML page. */
   proposal(slug: string, purpose: "offer" | "request", number: number): URL;
   /** Our claim's Offer activity (`/pods/{slug}/claims/{id}`). */
