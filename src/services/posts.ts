@@ -195,8 +195,29 @@ async function noteOf(deps: ServiceDeps, meta: PostMeta): Promise<NoteParts | nu
   return snapshot ? proposalNoteParts(deps, pod, snapshot.proposal) : null;
 }
 
+/**
+ * Rendered Notes per database, keyed by the post, its row's stamp and the pod's profile
+ * time: what the key names never renders differently, so a hit is never stale, even with
+ * several processes writing. Bounded; cleared when full.
+ */
+const noteCache = new WeakMap<object, Map<string, NoteParts>>();
+const NOTE_CACHE_MAX = 5000;
+
+async function cachedNoteOf(deps: ServiceDeps, meta: PostMeta): Promise<NoteParts | null> {
+  let cache = noteCache.get(deps.db);
+  if (!cache) noteCache.set(deps.db, (cache = new Map()));
+  const key = `${meta.id}|${meta.row.stamp}|${meta.pod.updatedAt.getTime()}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const note = await noteOf(deps, meta);
+  if (!note) return null;
+  if (cache.size >= NOTE_CACHE_MAX) cache.clear();
+  cache.set(key, note);
+  return note;
+}
+
 async function render(deps: ServiceDeps, metas: readonly PostMeta[]): Promise<PodPost[]> {
-  const notes = await Promise.all(metas.map((m) => noteOf(deps, m)));
+  const notes = await Promise.all(metas.map((m) => cachedNoteOf(deps, m)));
   const posts: PodPost[] = [];
   metas.forEach((meta, i) => {
     const note = notes[i];
@@ -263,7 +284,8 @@ export async function findPodAccount(deps: ServiceDeps, accountIdAsked: string):
 
 /** A pod's account by slug, or null. */
 export async function findPodAccountBySlug(deps: ServiceDeps, slug: string): Promise<PodAccount | null> {
-  const pod = typeof slug === "string" && slug !== "" ? await getPodBySlug(deps.db, slug) : null;
+  // Slugs are lowercase; Mastodon looks handles up whatever their case.
+  const pod = typeof slug === "string" && slug !== "" ? await getPodBySlug(deps.db, slug.toLowerCase()) : null;
   return pod && !pod.retiredAt ? ((await accountsOf(deps, [pod]))[0] ?? null) : null;
 }
 
@@ -293,15 +315,10 @@ export async function findPost(deps: ServiceDeps, id: string): Promise<PodPost |
   if (!decoded || !kind) return null;
   // Only rows of that kind first published in that millisecond can carry this id.
   const rows = await repo.listPostRowsCreatedIn(deps.db, kind, new Date(decoded.ms), new Date(decoded.ms + 1));
-  if (rows.length === 0) return null;
-  const pods = new Map((await repo.listActivePods(deps.db)).map((p) => [p.id, p]));
-  for (const row of rows) {
-    const pod = pods.get(row.podId);
-    if (!pod) continue;
-    const meta = metaOf(row, pod);
-    if (meta.id === id) return (await render(deps, [meta]))[0] ?? null;
-  }
-  return null;
+  const row = rows.find((r) => snowflakeId(r.createdAt, KIND_CODES[r.kind], r.key) === id);
+  const pod = row ? await getPodById(deps.db, row.podId) : null;
+  if (!row || !pod || pod.retiredAt) return null;
+  return (await render(deps, [metaOf(row, pod)]))[0] ?? null;
 }
 
 /** Several posts by id, in the order asked, unknown ones left out. */

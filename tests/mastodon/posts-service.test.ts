@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertFollower, upsertFollowing, upsertRemoteActor } from "../../src/db/repos/follows.ts";
 import { decodeSnowflake, snowflakeId } from "../../src/domain/snowflake.ts";
 import { addMember, addResource } from "../../src/services/books.ts";
-import { publishCharterRevision } from "../../src/services/charters.ts";
+import { confirmCharter, publishCharterRevision } from "../../src/services/charters.ts";
 import { addIndicator, recordIndicatorCount } from "../../src/services/indicators.ts";
 import { recordEntry } from "../../src/services/ledger.ts";
-import { createPod, retirePod } from "../../src/services/pods.ts";
+import { createPod, retirePod, updatePod } from "../../src/services/pods.ts";
 import type { ServiceDeps } from "../../src/services/ports.ts";
 import {
   countPublicPosts,
@@ -33,7 +33,7 @@ import {
   searchLocal,
   type PodPost,
 } from "../../src/services/posts.ts";
-import { createProposal, withdrawProposal } from "../../src/services/proposals.ts";
+import { createProposal, updateProposal, withdrawProposal } from "../../src/services/proposals.ts";
 import { publishSummaryOutcome } from "../../src/services/summaries.ts";
 import { startTestNode, type TestNode } from "../helpers/node.ts";
 
@@ -392,6 +392,28 @@ describe("what a post says", () => {
     }
     for (const q of ["PRIVATE-MEMO", "Quillfeather", "zelda.q", member.pseudonym]) {
       expect(await searchLocal(deps, q, { limit: 40 })).toEqual({ accounts: [], posts: [], hashtags: [] });
+    }
+  });
+});
+
+describe("after a change", () => {
+  it("a post says what its Note now says (renders are cached by what they depend on)", async () => {
+    const before = (await listPodPosts(deps, podA.id, all)).posts;
+    await updateProposal(at("2027-03-16T10:00:00Z"), A, "offer", 1, { description: "Butternut, from the north beds" });
+    await confirmCharter(at("2027-03-16T11:00:00Z"), A);
+    await updatePod(at("2027-03-16T12:00:00Z"), A, { name: "Oak Street Commons" });
+    const after = (await listPodPosts(deps, podA.id, all)).posts;
+    expect(ids(after)).toEqual(ids(before));
+    const byKind = (posts: readonly PodPost[], kind: string, i = 0) => posts.filter((p) => p.kind === kind)[i]!;
+    expect(byKind(after, "offer", 1).contentHtml).toContain("Butternut, from the north beds");
+    expect(byKind(after, "offer", 1).editedAt?.toISOString()).toBe("2027-03-16T10:00:00.000Z");
+    expect(byKind(after, "charter").editedAt?.toISOString()).toBe("2027-03-16T11:00:00.000Z");
+    expect(byKind(after, "charter").contentHtml).toContain("Reviewed 2027-03-16");
+    expect(byKind(after, "summary").contentHtml).toContain("Oak Street Commons");
+    expect(byKind(after, "need").contentHtml).toContain("Oak Street Commons");
+    for (const post of after) {
+      const note = (await (await fetch(post.uri, { headers: { accept: "application/activity+json" } })).json()) as Record<string, unknown>;
+      expect(note.content, post.uri).toBe(post.contentHtml);
     }
   });
 });

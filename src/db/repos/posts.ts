@@ -26,6 +26,8 @@ export interface PostRow {
   ref: string;
   /** Urgent need (its hashtags differ); false for everything else. */
   urgent: boolean;
+  /** Changes whenever what the Note says changes (with the pod's profile): a cache key for its rendering. */
+  stamp: string;
 }
 
 /** Rows created in [from, to), for looking one id up; all rows when no window is given. */
@@ -47,13 +49,21 @@ export async function listCharterPostRows(db: Kysely<Database>, f: Filter = {}):
   let q = db
     .selectFrom("charters as c")
     .innerJoin("pods as p", "p.id", "c.pod_id")
-    .select(["c.pod_id", "c.published_at"])
+    .select(["c.pod_id", "c.published_at", "c.updated_at", "c.current_revision"])
     .where("p.retired_at", "is", null);
   if (f.podId) q = q.where("c.pod_id", "=", f.podId);
   if (f.from) q = q.where("c.published_at", ">=", f.from);
   if (f.to) q = q.where("c.published_at", "<", f.to);
   const rows = await q.execute();
-  return rows.map((r) => ({ kind: "charter", podId: r.pod_id, key: r.pod_id, createdAt: new Date(r.published_at), ref: r.pod_id, urgent: false }));
+  return rows.map((r) => ({
+    kind: "charter",
+    podId: r.pod_id,
+    key: r.pod_id,
+    createdAt: new Date(r.published_at),
+    ref: r.pod_id,
+    urgent: false,
+    stamp: `${r.current_revision}/${new Date(r.updated_at).getTime()}`,
+  }));
 }
 
 export async function listSummaryPostRows(db: Kysely<Database>, f: Filter = {}): Promise<PostRow[]> {
@@ -76,6 +86,8 @@ export async function listSummaryPostRows(db: Kysely<Database>, f: Filter = {}):
     createdAt: new Date(r.first_published_at),
     ref: r.latest_id,
     urgent: false,
+    // Versions are never rewritten: the latest version's id says what the Note shows.
+    stamp: r.latest_id,
   }));
 }
 
@@ -83,7 +95,7 @@ export async function listProposalPostRows(db: Kysely<Database>, f: Filter & { k
   let q = db
     .selectFrom("proposals as r")
     .innerJoin("pods as p", "p.id", "r.pod_id")
-    .select(["r.id", "r.pod_id", "r.purpose", "r.urgent", "r.created_at"])
+    .select(["r.id", "r.pod_id", "r.purpose", "r.urgent", "r.created_at", "r.version"])
     .where("p.retired_at", "is", null);
   if (f.kind) q = q.where("r.purpose", "=", f.kind === "offer" ? "offer" : "request");
   if (f.podId) q = q.where("r.pod_id", "=", f.podId);
@@ -97,6 +109,8 @@ export async function listProposalPostRows(db: Kysely<Database>, f: Filter & { k
     createdAt: new Date(r.created_at),
     ref: r.id,
     urgent: r.urgent,
+    // Every change to a proposal bumps its version.
+    stamp: String(r.version),
   }));
 }
 
