@@ -14,15 +14,13 @@ import { registerMeta } from "./http/meta.ts";
 import { installHostGuard, installInboxRateLimit, installSecurityHeaders, requestLogSerializer } from "./http/security.ts";
 import { registerPages } from "./http/pages/routes.ts";
 import { registerStewardApi } from "./http/api/steward.ts";
+import { installCors, registerMastodonApi } from "./http/mastodon/index.ts";
 import type { AppContext } from "./wiring.ts";
 
 export interface BuildAppOptions {
   /** Fastify logger option; defaults to JSON logs at the configured level. */
   logger?: FastifyServerOptions["logger"];
 }
-
-/** Paths browser clients read cross-origin (WebFinger, NodeInfo). */
-const CORS_PATHS = /^\/(\.well-known\/|nodeinfo\/)/;
 
 /** The shared inbox and each pod's inbox (PATHS.sharedInbox, PATHS.inbox). */
 const INBOX_PATH = /^\/(?:pods\/[^/]+\/)?inbox\/?$/;
@@ -53,6 +51,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   installHostGuard(app, { publicOrigin: config.publicUrl, anyHostPaths: ANY_HOST_PATHS });
   await installInboxRateLimit(app, { max: config.inboxRateLimit, isInboxPath });
   installSecurityHeaders(app);
+  // Browser apps on other origins read /api, /oauth, /.well-known and /nodeinfo; preflights are answered here, before the bridge.
+  installCors(app);
 
   registerFedifyBridge(app, {
     federation: ctx.federation,
@@ -71,11 +71,6 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   // Offers, needs, claims, agreements, transfers and neighbours, the same way.
   registerCongressDocuments(app, ctx.deps);
 
-  app.addHook("onSend", async (request, reply, payload) => {
-    if (CORS_PATHS.test(request.url)) reply.header("access-control-allow-origin", "*");
-    return payload;
-  });
-
   await registerMeta(app, {
     deps: ctx.deps,
     databaseKind: ctx.database.kind,
@@ -83,6 +78,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     outboxPending: () => ctx.outbox.pending(),
   });
   await registerStewardApi(app, ctx.deps);
+  // The Mastodon client API (read-only): pods as accounts, their Notes as statuses.
+  await registerMastodonApi(app, ctx.deps);
   await registerPages(app, ctx.deps);
   return app;
 }

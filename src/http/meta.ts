@@ -6,6 +6,8 @@
 import { sql } from "kysely";
 import type { FastifyInstance } from "fastify";
 import { countPods } from "../services/pods.ts";
+import { countPublicPosts } from "../services/posts.ts";
+import { MASTODON_COMPAT_VERSION } from "./mastodon/entities.ts";
 import { outboxHealth, type OutboxHealth } from "../services/outbox.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION, SOURCE_URL } from "../lib/version.ts";
 import type { ServiceDeps } from "../services/ports.ts";
@@ -49,7 +51,7 @@ export async function registerMeta(app: FastifyInstance, sources: HealthSources)
   });
 
   const nodeInfo = async (version: "2.0" | "2.1") => {
-    const pods = await countPods(deps);
+    const [pods, posts] = await Promise.all([countPods(deps), countPublicPosts(deps)]);
     return {
       version,
       software: {
@@ -60,10 +62,12 @@ export async function registerMeta(app: FastifyInstance, sources: HealthSources)
       protocols: ["activitypub"],
       services: { inbound: [], outbound: [] },
       openRegistrations: false,
-      usage: { users: { total: pods, activeMonth: pods, activeHalfyear: pods }, localPosts: 0 },
+      usage: { users: { total: pods, activeMonth: pods, activeHalfyear: pods }, localPosts: posts },
       metadata: {
         nodeName: `Hyphae on ${deps.config.publicUrl.host}`,
         nodeDescription: "A node for neighbourhood mutual-aid pods: charters, offers, needs and open books.",
+        // The client API answers as Mastodon's (read-only): megalodon's detector reads this.
+        upstream: { name: "mastodon", version: MASTODON_COMPAT_VERSION },
       },
     };
   };
