@@ -9,6 +9,10 @@
  *     Follows signed like Mastodon's (draft-cavage rsa-sha256) are POSTed to the pod's
  *     inbox with bounded concurrency. Reported: 202s per second, and N divided by the time
  *     until the pod lists N followers and until all N Accepts reached the remote server.
+ *  3. The Mastodon client API (target `mastodon`, tests/bench/mastodon-api.ts): with the pod
+ *     given a charter and 49 offers and needs, GET /api/v1/accounts/:id/statuses and
+ *     /api/v1/timelines/public (limit 20), each next to a bare route serving the same bytes
+ *     and headers, as in 1; and `hyphae --version` wall time next to `node -e 0`.
  *
  * Fairness: the node and the bare route live in THIS process and are measured one after
  * the other, so both are served by the same single event loop, with the same Node flags
@@ -43,12 +47,13 @@ import type { LoadMessage, LoadRequest, LoadSummary } from "./load.ts";
 import { benchBooks, formatBooksReport } from "./books.ts";
 import { benchCongress, formatCongressReport } from "./congress.ts";
 import { benchExchange, formatExchangeReport } from "./exchange.ts";
+import { formatVersionReport, mastodonTargets, MASTODON_POSTS, seedMastodonPod, timeVersion, type VersionTiming } from "./mastodon-api.ts";
 
 const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
-const TARGETS = ["actor", "webfinger", "inbox", "books", "congress", "exchange"] as const;
+const TARGETS = ["actor", "webfinger", "inbox", "mastodon", "books", "congress", "exchange"] as const;
 type Target = (typeof TARGETS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -59,6 +64,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --concurrency N    Follow POSTs in flight (default 16)
   --timeout S        give up waiting for followers/Accepts after S seconds (default 300)
   --only LIST        comma-separated subset of ${TARGETS.join(",")}
+                     (mastodon: account statuses and public timeline GETs, hyphae --version time)
   --no-bare          skip the bare-route runs (for profiling the node with --cpu-prof)
   --postgres         use PostgreSQL (fresh database on ${DEFAULT_POSTGRES_URL}, or BENCH_DATABASE_URL)
   --json             print the results as JSON instead of a table`;
@@ -245,6 +251,8 @@ interface HttpComparison {
   bare: HttpRun | null;
   /** hyphae req/s ÷ bare req/s */
   ratio: number | null;
+  /** hyphae server CPU per request ÷ bare's */
+  cpuRatio: number | null;
 }
 
 async function compareHttp(
@@ -281,6 +289,7 @@ async function compareHttp(
     hyphae,
     bare,
     ratio: bare ? hyphae.requestsPerSecond / bare.requestsPerSecond : null,
+    cpuRatio: bare ? hyphae.cpuMsPerRequest / bare.cpuMsPerRequest : null,
   };
 }
 
@@ -423,9 +432,15 @@ interface Report {
   machine: MachineInfo;
   database: { kind: string; version: string };
   settings: Omit<Options, "only" | "bare" | "postgresAdminUrl" | "json"> & { queueConcurrency: number };
-  http: Partial<Record<"actor" | "webfinger", HttpComparison>>;
+  http: Partial<Record<HttpTarget, HttpComparison>>;
   inbox: InboxResult | null;
+  /** Posts on the pod when the Mastodon API GETs were measured. */
+  mastodonPosts: number | null;
+  version: VersionTiming | null;
 }
+
+type HttpTarget = "actor" | "webfinger" | "account statuses" | "public timeline";
+type HttpTargetSpec = { path: string; headers: Record<string, string> };
 
 /** A Markdown table with columns padded to width; numeric columns (align "r") right-aligned. */
 function markdownTable(header: string[], rows: string[][], align: Array<"l" | "r">): string[] {
@@ -450,13 +465,19 @@ function formatTable(report: Report): string {
       `HTTP: autocannon in a child process, ${s.connections} connections, ${s.warmup} s warm-up + ${s.duration} s measured; node and bare route in this process`,
       "",
     );
-    const row = (name: string, who: string, r: HttpRun, ratio: string) =>
-      [name, who, fixed(r.requestsPerSecond), fixed(r.latencyP50), fixed(r.latencyP99), fixed(r.cpuMsPerRequest, 3), ratio];
+    const row = (name: string, who: string, r: HttpRun, ratio: string, cpuRatio: string) =>
+      [name, who, fixed(r.requestsPerSecond), fixed(r.latencyP50), fixed(r.latencyP99), fixed(r.cpuMsPerRequest, 3), ratio, cpuRatio];
     const rows = comparisons.flatMap(([name, c]) => [
-      row(name, "Hyphae", c.hyphae, c.ratio === null ? "—" : c.ratio.toPrecision(3)),
-      ...(c.bare && c.ratio !== null ? [row(name, "bare Fastify", c.bare, `(1/${fixed(1 / c.ratio)})`)] : []),
+      row(name, "Hyphae", c.hyphae, c.ratio === null ? "—" : c.ratio.toPrecision(3), c.cpuRatio === null ? "—" : `${c.cpuRatio.toPrecision(3)}×`),
+      ...(c.bare && c.ratio !== null ? [row(name, "bare Fastify", c.bare, `(1/${fixed(1 / c.ratio)})`, "")] : []),
     ]);
-    lines.push(...markdownTable(["endpoint", "server", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "node/bare"], rows, ["l", "l", "r", "r", "r", "r", "r"]));
+    lines.push(
+      ...markdownTable(
+        ["endpoint", "server", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "node/bare req/s", "node/bare CPU"],
+        rows,
+        ["l", "l", "r", "r", "r", "r", "r", "r"],
+      ),
+    );
     for (const [name, c] of comparisons) lines.push(`  ${name}: GET ${c.path} → ${c.bytes} bytes of ${c.contentType}`);
   }
   const i = report.inbox;
@@ -478,7 +499,8 @@ function formatTable(report: Report): string {
       `  process CPU ${fixed(i.cpuMsPerFollow, 2)} ms per Follow; ${i.actorFetchesPerFollow.toFixed(2)} actor-document fetches per Follow`,
     );
   }
-  return lines.join("\n") + "\n";
+  if (report.mastodonPosts !== null) lines.push(`  (Mastodon API GETs on a pod with ${report.mastodonPosts} posts: its charter, offers and needs)`);
+  return lines.join("\n") + "\n" + (report.version ? formatVersionReport(report.version) : "");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -540,33 +562,47 @@ async function main(): Promise<void> {
       },
       http: {},
       inbox: null,
+      mastodonPosts: null,
+      version: null,
     };
 
-    const targets = {
-      actor: { path: `/pods/${POD_SLUG}`, headers: { accept: "application/activity+json" } },
-      webfinger: { path: `/.well-known/webfinger?resource=acct:${POD_SLUG}@${config.publicUrl.host}`, headers: { accept: "application/jrd+json" } },
-    };
-    const httpTargets = (["actor", "webfinger"] as const).filter((t) => options.only.has(t));
-    if (httpTargets.length > 0) {
-      const origin = config.publicUrl.origin;
-      const snaps = new Map<string, Snapshot>();
-      for (const name of httpTargets) {
-        const snap = await snapshot(origin + targets[name].path, targets[name].headers);
-        if (snap.status !== 200) throw new Error(`GET ${targets[name].path} answered ${snap.status}: ${snap.body.toString()}`);
+    const origin = config.publicUrl.origin;
+    /** Snapshots each target from the node, checks a bare route serves the same, and measures both. */
+    const measureTargets = async (targets: Partial<Record<HttpTarget, HttpTargetSpec>>) => {
+      const names = Object.keys(targets) as HttpTarget[];
+      const snaps = new Map<HttpTarget, Snapshot>();
+      for (const name of names) {
+        const snap = await snapshot(origin + targets[name]!.path, targets[name]!.headers);
+        if (snap.status !== 200) throw new Error(`GET ${targets[name]!.path} answered ${snap.status}: ${snap.body.toString()}`);
         snaps.set(name, snap);
       }
-      const bare = await startBareServer(httpTargets.map((name) => ({ path: targets[name].path, snapshot: snaps.get(name)! })));
+      const bare = await startBareServer(names.map((name) => ({ path: targets[name]!.path, snapshot: snaps.get(name)! })));
       cleanups.push(() => bare.app.close());
-      for (const name of httpTargets) {
+      for (const name of names) {
         const mine = snaps.get(name)!;
-        const theirs = await snapshot(bare.origin + targets[name].path, targets[name].headers);
+        const theirs = await snapshot(bare.origin + targets[name]!.path, targets[name]!.headers);
         if (!theirs.body.equals(mine.body) || theirs.headers["content-type"] !== mine.headers["content-type"]) {
           throw new Error(`the bare route for ${name} does not serve the node's bytes`);
         }
       }
-      for (const name of httpTargets) {
-        report.http[name] = await compareHttp(name, targets[name], origin, bare.origin, snaps.get(name)!, options);
+      for (const name of names) {
+        report.http[name] = await compareHttp(name, targets[name]!, origin, bare.origin, snaps.get(name)!, options);
       }
+    };
+
+    const fediverse = {
+      actor: { path: `/pods/${POD_SLUG}`, headers: { accept: "application/activity+json" } },
+      webfinger: { path: `/.well-known/webfinger?resource=acct:${POD_SLUG}@${config.publicUrl.host}`, headers: { accept: "application/jrd+json" } },
+    };
+    const fediverseTargets = (["actor", "webfinger"] as const).filter((t) => options.only.has(t));
+    // Measured before the Mastodon target gives the pod a charter, so the actor stays as in earlier runs.
+    if (fediverseTargets.length > 0) await measureTargets(Object.fromEntries(fediverseTargets.map((t) => [t, fediverse[t]])));
+    if (options.only.has("mastodon")) {
+      note(`mastodon: publishing a charter and ${MASTODON_POSTS - 1} offers and needs`);
+      await measureTargets(mastodonTargets(await seedMastodonPod(node.ctx.deps, POD_SLUG)));
+      report.mastodonPosts = MASTODON_POSTS;
+      note("mastodon: timing hyphae --version");
+      report.version = timeVersion(5);
     }
     if (options.only.has("inbox")) report.inbox = await benchInbox(node, config, options);
 
