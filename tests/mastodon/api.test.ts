@@ -173,12 +173,12 @@ describe("paging", () => {
     let next: string | null = `${node.origin}/api/v1/accounts/${account.id}/statuses?limit=2`;
     let pages = 0;
     while (next) {
-      const response = await fetch(next);
+      const response: Response = await fetch(next);
       const page = (await response.json()) as any[];
       if (page.length === 0) break;
       pages += 1;
       collected.push(...idsOf(page));
-      const link = response.headers.get("link") ?? "";
+      const link: string = response.headers.get("link") ?? "";
       expect(link).toMatch(/rel="prev"/);
       next = /<([^>]+)>; rel="next"/.exec(link)?.[1] ?? null;
       // Links are built on the node's own origin and keep the other parameters.
