@@ -73,6 +73,8 @@ export interface PostQuery {
 /** Posts, newest first (also with minId: the page just after minId, still newest first). */
 export interface PostPage {
   readonly posts: readonly PodPost[];
+  /** The accounts of the pods on the page, when the listing could count them on the way. */
+  readonly accounts?: readonly PodAccount[];
 }
 
 export interface PodAccount {
@@ -247,12 +249,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const accountId = (pod: Pod) => snowflakeId(pod.createdAt, SNOWFLAKE_KINDS.pod, pod.id);
 
-async function accountsOf(deps: ServiceDeps, pods: readonly Pod[]): Promise<PodAccount[]> {
+async function accountsOf(deps: ServiceDeps, pods: readonly Pod[], loaded?: readonly PostMeta[]): Promise<PodAccount[]> {
   if (pods.length === 0) return [];
   const ids = pods.map((p) => p.id);
   const [counts, metas] = await Promise.all([
     repo.countFollowsByPod(deps.db, ids),
-    loadMetas(deps, pods, pods.length === 1 ? pods[0]!.id : undefined),
+    loaded ?? loadMetas(deps, pods, pods.length === 1 ? pods[0]!.id : undefined),
   ]);
   return pods.map((pod) => {
     const own = metas.filter((m) => m.pod.id === pod.id);
@@ -304,8 +306,13 @@ export async function listPodPosts(deps: ServiceDeps, podId: string, query: Post
 
 /** All active pods' posts on this node (the local public timeline), optionally by tag. */
 export async function listPublicPosts(deps: ServiceDeps, query: PostQuery): Promise<PostPage> {
-  const metas = await loadMetas(deps, await repo.listActivePods(deps.db));
-  return { posts: await render(deps, page(metas, query)) };
+  const pods = await repo.listActivePods(deps.db);
+  const metas = await loadMetas(deps, pods);
+  const posts = await render(deps, page(metas, query));
+  // The metadata just loaded also counts each pod's posts: the page's accounts cost one more query.
+  const onPage = new Set(posts.map((p) => p.pod.id));
+  const accounts = await accountsOf(deps, pods.filter((p) => onPage.has(p.id)), metas);
+  return { posts, accounts };
 }
 
 /** One post by id, or null (unknown or malformed id). */

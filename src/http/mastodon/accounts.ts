@@ -51,7 +51,7 @@ export function registerAccountRoutes(v1: FastifyInstance, deps: ServiceDeps): v
     // Pods post no media.
     if (onlyMedia) return [];
     const page = await listPodPosts(deps, account.pod.id, { ...ids, limit, ...(pinned && { pinned }), ...(tagged && { tag: tagged }) });
-    const statuses = await statusesOf(deps, page.posts);
+    const statuses = await statusesOf(deps, page.posts, [account]);
     const link = linkHeader(deps.config.publicUrl, `/api/v1/accounts/${account.id}/statuses`, query, statuses.map((s) => s.id as string));
     if (link && !pinned) reply.header("link", link);
     return statuses;

@@ -43,7 +43,7 @@ export function registerStatusRoutes(v1: FastifyInstance, deps: ServiceDeps): vo
       if (onlyMedia || remote) return [];
       const tag = tagOf(request);
       const page = await listPublicPosts(deps, { ...ids, limit, ...(tag !== undefined && { tag }) });
-      const statuses = await statusesOf(deps, page.posts);
+      const statuses = await statusesOf(deps, page.posts, page.accounts);
       const link = linkHeader(deps.config.publicUrl, pathname(request), query, statuses.map((s) => s.id as string));
       if (link) reply.header("link", link);
       return statuses;
