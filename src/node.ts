@@ -10,6 +10,7 @@ import { startAdminSocket } from "./http/admin-socket.ts";
 import { startScheduler, type Scheduler } from "./jobs/scheduler.ts";
 import type { Pod } from "./domain/pods.ts";
 import { ensureInitialPod } from "./services/pods.ts";
+import { settleWithin, TIMED_OUT } from "./lib/settle.ts";
 import { createAppContext, type AppContext, type AppContextOptions } from "./wiring.ts";
 
 export interface RunningNode {
@@ -26,22 +27,6 @@ export interface RunningNode {
 const REQUEST_GRACE_MS = 5_000;
 /** The longest one shutdown step may take (the queue's own grace is 10 s). */
 const STEP_DEADLINE_MS = 15_000;
-const LATE = Symbol("late");
-
-/** The promise's value, or LATE after `ms`; the timer never keeps the process alive. */
-async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<typeof LATE>((resolve) => {
-    timer = setTimeout(() => resolve(LATE), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export interface StartNodeOptions extends AppContextOptions, BuildAppOptions {
   /** Create the POD_SLUG pod when the database has none (default true). */
   initialPod?: boolean;
@@ -64,7 +49,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         // In-flight requests get a moment to finish; then their connections are cut, so a
         // request waiting on another node that is going away cannot hold the stop.
         const graceMs = options.requestGraceMs ?? REQUEST_GRACE_MS;
-        if ((await settleWithin(a.close(), graceMs)) === LATE) {
+        if ((await settleWithin(a.close(), graceMs)) === TIMED_OUT) {
           ctx.deps.log.warn("Requests still running at shutdown; closing their connections", { graceMs });
           a.server.closeAllConnections();
         }
@@ -100,7 +85,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           // Each step is bounded: a stuck step is logged by name and the stop goes on.
           for (const cleanup of cleanups) {
             const step = cleanup().catch((error) => ctx.deps.log.error("Shutdown step failed", { error: String(error) }));
-            if ((await settleWithin(step, STEP_DEADLINE_MS)) === LATE) {
+            if ((await settleWithin(step, STEP_DEADLINE_MS)) === TIMED_OUT) {
               ctx.deps.log.error("Shutdown step did not finish in time; going on without it", { step: cleanup.name || "unnamed", deadlineMs: STEP_DEADLINE_MS });
             }
           }

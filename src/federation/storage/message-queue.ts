@@ -46,6 +46,7 @@ import type { DatabaseHandle } from "../../db/connect.ts";
 import { QUEUE_CHANNEL, queueStats, type QueueStats } from "../../db/repos/queue.ts";
 import { currentRunSignal, runFenced, runUnfenced } from "../../db/run-fence.ts";
 import { durationToMilliseconds } from "./duration.ts";
+import { settleWithin, TIMED_OUT } from "../../lib/settle.ts";
 
 export { QueueRunAbortedError } from "../../db/run-fence.ts";
 export type { QueueStats } from "../../db/repos/queue.ts";
@@ -709,22 +710,6 @@ class ListenLoop {
       this.#s.log.warn("Could not release queue leases at shutdown; they will expire", { error });
     }
     await Promise.allSettled(recording);
-  }
-}
-
-const TIMED_OUT = Symbol("timed out");
-
-/** The promise's value, or TIMED_OUT after `ms` (the timer never keeps the process alive). */
-async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
