@@ -62,6 +62,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     inbox: { isInboxPath, divert: createVfDivert(ctx.federation, ctx.deps) },
     // NodeInfo 2.0 and 2.1 are served by src/http/meta.ts, not by Fedify.
     appPaths: ["/.well-known/nodeinfo"],
+    // Pod actors and WebFinger, the most fetched documents, answered as last rendered while valid.
+    documentCache: ctx.documents,
     notFound: (request, reply) =>
       reply.code(404).send({ error: "NOT_FOUND", message: `Nothing at ${request.method} ${request.url.split("?")[0]}` }),
   });

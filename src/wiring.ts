@@ -16,6 +16,7 @@ import { KyselyMessageQueue } from "./federation/storage/message-queue.ts";
 import { serviceLogger } from "./lib/logging.ts";
 import { settlePublicOrigin } from "./services/node-identity.ts";
 import { randomIds, systemClock, type Clock, type Ids, type ServiceDeps } from "./services/ports.ts";
+import { PodDocumentCache } from "./federation/document-cache.ts";
 
 export interface AppContext {
   readonly config: Config;
@@ -25,6 +26,8 @@ export interface AppContext {
   readonly kv: KyselyKvStore;
   readonly queue: KyselyMessageQueue;
   readonly outbox: FederationOutbox;
+  /** The pod actors and WebFinger answers as Fedify rendered them (the bridge's documentCache). */
+  readonly documents: PodDocumentCache;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,7 @@ export async function createAppContext(config: Config, options: AppContextOption
     kv,
     queue,
     outbox,
+    documents: new PodDocumentCache(deps),
     async close() {
       if (closed) return;
       closed = true;

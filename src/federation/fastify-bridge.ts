@@ -52,6 +52,10 @@
  *      (the parsed JSON and a `Request` rebuilt from the bytes read, as Fedify would get it):
  *      a Response is sent as the answer and Fedify never sees the request; null → Fedify.
  *
+ *   9. With `documentCache`, a GET or HEAD is first looked up by its URL and Accept header under
+ *      the token the cache gives for the URL (null: not cached); a hit is answered at once. A
+ *      200 from Fedify for a request with a token is kept under it (HEAD reads GET's copy).
+ *
  * Notes: `contextData` is evaluated for every request (federation.fetch needs it up front), so
  * keep it cheap. Fedify logs every ≥400 response it returns at warn level under
  * ["fedify","federation","http"], including the 404/406 fall-throughs for the app's own routes;
@@ -87,6 +91,29 @@ export interface FedifyBridgeOptions<T> {
   publicOrigin?: URL;
   /** Guards for inbox POSTs (see 8. above). Without it inbox POSTs go to Fedify as they come. */
   inbox?: InboxGuardOptions;
+  /**
+   * Answers for documents that rarely change (see 9. above): a GET or HEAD the cache gives a
+   * token for is answered from the copy Fedify rendered for the same URL, Accept header and
+   * token, without reaching Fedify.
+   */
+  documentCache?: DocumentCache;
+}
+
+/** A rendered answer, as Fedify gave it. */
+export interface CachedDocument {
+  readonly status: number;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: Buffer;
+}
+
+export interface DocumentCache {
+  /**
+   * What the document at `url` depends on, as a string that changes whenever it does, or
+   * null when this request is not to be answered from (or kept in) the cache.
+   */
+  token(url: URL): Promise<string | null> | string | null;
+  get(key: string, token: string): CachedDocument | undefined;
+  set(key: string, token: string, document: CachedDocument): void;
 }
 
 export interface InboxGuardOptions {
@@ -442,6 +469,19 @@ export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBri
       }
     }
 
+    // Documents that rarely change: answered from the copy Fedify last rendered, while valid.
+    const cache = !hasBody ? options.documentCache : undefined;
+    const cacheToken = cache ? await cache.token(url) : null;
+    const cacheKey = cacheToken === null ? "" : `${url.href}\n${raw.headers.accept ?? ""}`;
+    if (cache && cacheToken !== null) {
+      const hit = cache.get(cacheKey, cacheToken);
+      if (hit) {
+        reply.code(hit.status);
+        for (const [name, value] of hit.headers) reply.header(name, value);
+        return reply.send(hit.body);
+      }
+    }
+
     const fedRequest = new Request(url, {
       method,
       headers: buildHeaders(raw, url.host),
@@ -483,6 +523,14 @@ export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBri
       return; // fall through to Fastify routing
     }
 
+    if (cache && cacheToken !== null && method === "GET" && response.status === 200 && response.headers.getSetCookie().length === 0) {
+      const headers = [...response.headers].filter(([name]) => !SKIPPED_RESPONSE_HEADERS.has(name));
+      const body = Buffer.from(await response.arrayBuffer());
+      cache.set(cacheKey, cacheToken, { status: 200, headers, body });
+      reply.code(200);
+      for (const [name, value] of headers) reply.header(name, value);
+      return reply.send(body);
+    }
     return sendFedifyResponse(reply, response);
   });
 
