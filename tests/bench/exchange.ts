@@ -46,13 +46,13 @@ export interface ExchangeReport {
   urgent: { neighbours: number; ms: number; goalMs: number; ratioToGoal: number };
 }
 
-interface Started {
+export interface Started {
   node: RunningNode;
   origin: string;
   drop: () => Promise<void>;
 }
 
-async function startBenchNode(slug: string, postgresAdminUrl: string | null): Promise<Started> {
+export async function startBenchNode(slug: string, postgresAdminUrl: string | null): Promise<Started> {
   const port = await freePort();
   const database = await createTestDatabase({ kind: postgresAdminUrl ? "postgres" : "pglite" });
   const origin = `http://127.0.0.1:${port}`;

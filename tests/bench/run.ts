@@ -47,13 +47,14 @@ import type { LoadMessage, LoadRequest, LoadSummary } from "./load.ts";
 import { benchBooks, formatBooksReport } from "./books.ts";
 import { benchCongress, formatCongressReport } from "./congress.ts";
 import { benchExchange, formatExchangeReport } from "./exchange.ts";
+import { benchFanout, formatFanoutReport } from "./fanout.ts";
 import { formatVersionReport, mastodonTargets, MASTODON_POSTS, seedMastodonPod, timeVersion, type VersionTiming } from "./mastodon-api.ts";
 
 const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
-const TARGETS = ["actor", "webfinger", "inbox", "mastodon", "books", "congress", "exchange"] as const;
+const TARGETS = ["actor", "webfinger", "inbox", "mastodon", "books", "congress", "exchange", "fanout"] as const;
 type Target = (typeof TARGETS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -612,10 +613,12 @@ async function main(): Promise<void> {
     const congress = options.only.has("congress") ? await benchCongress(options.postgresAdminUrl ? { postgresAdminUrl: options.postgresAdminUrl } : {}) : null;
     // Exchanges between nodes (tests/bench/exchange.ts): claims accepted end to end, an urgent need to 50 neighbour hosts.
     const exchange = options.only.has("exchange") ? await benchExchange({ postgresAdminUrl: options.postgresAdminUrl }) : null;
+    // One charter revision to 1,000 followers on 100 loopback hosts (tests/bench/fanout.ts).
+    const fanout = options.only.has("fanout") ? await benchFanout({ postgresAdminUrl: options.postgresAdminUrl }) : null;
     process.stdout.write(
       options.json
-        ? JSON.stringify({ ...report, books, congress, exchange }, null, 2) + "\n"
-        : formatTable(report) + (books ? formatBooksReport(books) : "") + (congress ? formatCongressReport(congress) : "") + (exchange ? `\n${formatExchangeReport(exchange)}\n` : ""),
+        ? JSON.stringify({ ...report, books, congress, exchange, fanout }, null, 2) + "\n"
+        : formatTable(report) + (books ? formatBooksReport(books) : "") + (congress ? formatCongressReport(congress) : "") + (exchange ? `\n${formatExchangeReport(exchange)}\n` : "") + (fanout ? `\n${formatFanoutReport(fanout)}\n` : ""),
     );
   } finally {
     await cleanUp();
