@@ -1,6 +1,6 @@
 /**
- * The pod actor and its WebFinger answer, kept as Fedify rendered them. These are the
- * documents the fediverse fetches most and that change least; building the Fedify context
+ * The pod actor, its WebFinger answer, its charter Note and `featured`, kept as Fedify
+ * rendered them. These are the documents the fediverse fetches most and that change least; building the Fedify context
  * for each request costs about twenty times the bare HTTP work (docs/performance.md), so the
  * bridge answers them from here while they are valid.
  *
@@ -8,13 +8,18 @@
  * the same pod state. The token is the pod's `updated_at` and `retired_at` as
  * `findPodCached` sees them: a change made in this process shows at once, one made by another
  * process within that cache's two seconds — the rule every fediverse read of a pod follows.
+ * The charter Note and `featured` also depend on the charter's revision and last change
+ * (`charterStampCached`, the same rule).
  * An unknown pod, an unparsable resource or another host's handle is not cached.
  */
 import type { ServiceDeps } from "../services/ports.ts";
+import { charterStampCached } from "../services/charters.ts";
 import { findPodCached } from "../services/pods.ts";
 import type { CachedDocument, DocumentCache } from "./fastify-bridge.ts";
 
 const ACTOR_PATH = /^\/pods\/([a-z0-9_]+(?:-[a-z0-9_]+)*)$/;
+/** The charter Note and `featured` (which holds only the charter Note). */
+const CHARTER_PATH = /^\/pods\/([a-z0-9_]+(?:-[a-z0-9_]+)*)\/(?:charter|featured)$/;
 /** Copies kept at most; past that the cache starts afresh (a node has few pods). */
 const MAX_ENTRIES = 2_000;
 
@@ -30,6 +35,8 @@ export class PodDocumentCache implements DocumentCache {
 
   /** The pod slug a URL's document depends on, or null. */
   #slugOf(url: URL): string | null {
+    const charter = CHARTER_PATH.exec(url.pathname);
+    if (charter) return url.search === "" ? charter[1]! : null;
     const actor = ACTOR_PATH.exec(url.pathname);
     if (actor) return url.search === "" ? actor[1]! : null;
     if (url.pathname !== "/.well-known/webfinger") return null;
@@ -50,7 +57,8 @@ export class PodDocumentCache implements DocumentCache {
     if (slug === null) return null;
     const pod = await findPodCached(this.#deps, slug);
     if (!pod) return null;
-    return `${pod.id}|${pod.updatedAt.getTime()}|${pod.retiredAt?.getTime() ?? ""}`;
+    const podToken = `${pod.id}|${pod.updatedAt.getTime()}|${pod.retiredAt?.getTime() ?? ""}`;
+    return CHARTER_PATH.test(url.pathname) ? `${podToken}|${await charterStampCached(this.#deps, pod.id)}` : podToken;
   }
 
   get(key: string, token: string): CachedDocument | undefined {

@@ -60,6 +60,7 @@ export async function publishCharterRevision(deps: ServiceDeps, podSlug: string,
     await deps.outbox.record(trx, { kind: "charter_published", podId: pod.id, charterEventId: eventId });
     return view(pod.slug, next, revision, now);
   });
+  forgetCharterStamp(deps, pod.id);
   await deps.outbox.flush();
   deps.log.info("Charter revised", { pod: pod.slug, revision: result.revision });
   return result;
@@ -79,9 +80,35 @@ export async function confirmCharter(deps: ServiceDeps, podSlug: string): Promis
     const revision = (await charters.getRevision(trx, pod.id, state.currentRevision))!;
     return view(pod.slug, next, revision, now);
   });
+  forgetCharterStamp(deps, pod.id);
   await deps.outbox.flush();
   deps.log.info("Charter re-confirmed", { pod: pod.slug, revision: result.revision });
   return result;
+}
+
+/**
+ * What a pod's charter Note depends on, as a short string (revision and last change), for
+ * caches of the rendered Note: remembered per process for a moment like findPodCached, and
+ * forgotten at once when this process changes the charter.
+ */
+const STAMP_CACHE_MS = 2000;
+const stampCache = new WeakMap<object, Map<string, { stamp: string; at: number }>>();
+
+export async function charterStampCached(deps: ServiceDeps, podId: string): Promise<string> {
+  let cache = stampCache.get(deps.db);
+  if (!cache) stampCache.set(deps.db, (cache = new Map()));
+  const now = performance.now();
+  const hit = cache.get(podId);
+  if (hit && now - hit.at < STAMP_CACHE_MS) return hit.stamp;
+  const state = await charters.getCharterState(deps.db, podId);
+  const stamp = state ? `${state.currentRevision}:${state.updatedAt.getTime()}:${state.reviewedAt.getTime()}` : "none";
+  if (cache.size > 10_000) cache.clear();
+  cache.set(podId, { stamp, at: now });
+  return stamp;
+}
+
+function forgetCharterStamp(deps: ServiceDeps, podId: string): void {
+  stampCache.get(deps.db)?.delete(podId);
 }
 
 export async function findCharter(deps: ServiceDeps, podSlug: string): Promise<CharterView | null> {

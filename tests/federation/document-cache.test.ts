@@ -6,6 +6,7 @@
  * what cannot be tied to one of this node's pods is never kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { confirmCharter, publishCharterRevision } from "../../src/services/charters.ts";
 import { retirePod, updatePod } from "../../src/services/pods.ts";
 import { startTestNode, type TestNode } from "../helpers/node.ts";
 
@@ -95,6 +96,44 @@ describe("the actor and WebFinger from the document cache", () => {
       expect({ path, same: a.status === b.status }).toEqual({ path, same: true });
     }
     expect(hits()).toBe(misses);
+  });
+
+  it("the charter Note and featured are kept, and a revision or a re-confirmation shows at once", async () => {
+    const charterInput = (changeNote: string) => ({
+      title: "Oak Street charter",
+      changeNote,
+      services: [{ name: "Squash share", description: "Squash every week.", category: "food", since: "2026-01-04" }],
+    });
+    // No charter yet: featured is an empty collection (kept), the Note a 404 (never kept).
+    const items = (text: string) => {
+      const collection = JSON.parse(text);
+      return collection.orderedItems ?? collection.items ?? [];
+    };
+    expect(items((await get(`/pods/${A}/featured`)).text)).toHaveLength(0);
+    expect((await get(`/pods/${A}/charter`)).status).toBe(404);
+    await publishCharterRevision(node.deps, A, charterInput("First charter"));
+    expect(items((await get(`/pods/${A}/featured`)).text)).toHaveLength(1);
+
+    const first = await get(`/pods/${A}/charter`);
+    expect(JSON.parse(first.text).changeNote).toBe("First charter");
+    const before = hits();
+    expect(await get(`/pods/${A}/charter`)).toEqual(first);
+    await get(`/pods/${A}/featured`);
+    expect(hits()).toBe(before + 2);
+
+    await publishCharterRevision(node.deps, A, charterInput("Second revision"));
+    const revised = JSON.parse((await get(`/pods/${A}/charter`)).text);
+    expect({ changeNote: revised.changeNote, revision: revised.charterRevision }).toEqual({ changeNote: "Second revision", revision: 2 });
+    const featured = JSON.parse((await get(`/pods/${A}/featured`)).text);
+    expect(JSON.stringify(featured)).toContain("Second revision");
+
+    const reviewedOn = revised.reviewedOn;
+    await confirmCharter({ ...node.deps, clock: { now: () => new Date(Date.now() + 3 * 86_400_000) } }, A);
+    const confirmed = JSON.parse((await get(`/pods/${A}/charter`)).text);
+    expect(confirmed.reviewedOn).not.toBe(reviewedOn);
+    // A revision's own snapshot (a query) is never taken from the cache.
+    const snapshot = await get(`/pods/${A}/charter?revision=1`);
+    expect(JSON.parse(snapshot.text).changeNote).toBe("First charter");
   });
 
   it("a retired pod is never answered from its old copy", async () => {
