@@ -40,6 +40,7 @@ import { countFollowers } from "../../src/db/repos/follows.ts";
 import { configureLogging } from "../../src/lib/logging.ts";
 import { startNode, type RunningNode } from "../../src/node.ts";
 import { findPod } from "../../src/services/pods.ts";
+import { findCharter, publishCharterRevision } from "../../src/services/charters.ts";
 import { createPostgresDatabase, freePort } from "../helpers/infra.ts";
 import { signCavage } from "./cavage.ts";
 import { startFakeRemote } from "./fake-remote.ts";
@@ -54,7 +55,7 @@ const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
-const TARGETS = ["actor", "webfinger", "inbox", "mastodon", "books", "congress", "exchange", "fanout"] as const;
+const TARGETS = ["actor", "webfinger", "charter", "featured", "inbox", "mastodon", "books", "congress", "exchange", "fanout"] as const;
 type Target = (typeof TARGETS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -604,6 +605,22 @@ async function main(): Promise<void> {
       report.mastodonPosts = MASTODON_POSTS;
       note("mastodon: timing hyphae --version");
       report.version = timeVersion(5);
+    }
+    // The charter Note and the featured collection (which holds it), beside bare routes too.
+    const charterTargets = (["charter", "featured"] as const).filter((t) => options.only.has(t));
+    if (charterTargets.length > 0) {
+      if (!(await findCharter(node.ctx.deps, POD_SLUG))) {
+        await publishCharterRevision(node.ctx.deps, POD_SLUG, {
+          title: "Commons charter",
+          changeNote: "First charter",
+          services: [{ name: "Tool library", description: "Borrow tools for a week.", category: "repair", since: "2026-01-04" }],
+        });
+      }
+      const charterDocs = {
+        charter: { path: `/pods/${POD_SLUG}/charter`, headers: { accept: "application/activity+json" } },
+        featured: { path: `/pods/${POD_SLUG}/featured`, headers: { accept: "application/activity+json" } },
+      };
+      await measureTargets(Object.fromEntries(charterTargets.map((t) => [t, charterDocs[t]])));
     }
     if (options.only.has("inbox")) report.inbox = await benchInbox(node, config, options);
 
