@@ -203,6 +203,17 @@ class PgListener {
 /** How often the modes of PGlite's files are tightened again while a data directory is open. */
 const TIGHTEN_EVERY_MS = 60_000;
 
+/**
+ * The embedded PostgreSQL's memory for a one-pod node: PostgreSQL's defaults (128 MB of
+ * shared buffers, 4 MB per sort) are sized for a server, and in PGlite they live in this
+ * process. A pod's database is a few megabytes; these settings took a restarted node from
+ * about 410 to about 300 MB of RSS (docs/performance.md, "Footprint").
+ */
+const PGLITE_START_PARAMS = [
+  ...PGlite.defaultStartParams,
+  ...["shared_buffers=16MB", "work_mem=2MB", "maintenance_work_mem=16MB", "temp_buffers=2MB", "wal_buffers=1MB"].flatMap((s) => ["-c", s]),
+];
+
 async function openPglite(dataDir: string | null, template?: Blob): Promise<DatabaseHandle> {
   let lock: DirectoryLock | null = null;
   let pglite: PGlite;
@@ -212,7 +223,7 @@ async function openPglite(dataDir: string | null, template?: Blob): Promise<Data
     ensurePrivateDataDir(dataDir);
     lock = acquireDirectoryLock(dataDir);
     try {
-      pglite = await PGlite.create(path.join(dataDir, "pglite"), { parsers: SAME_AS_PG });
+      pglite = await PGlite.create(path.join(dataDir, "pglite"), { parsers: SAME_AS_PG, startParams: PGLITE_START_PARAMS });
     } catch (error) {
       lock.release();
       throw error;
@@ -223,7 +234,7 @@ async function openPglite(dataDir: string | null, template?: Blob): Promise<Data
     tightener = setInterval(() => tightenModes(dataDir), TIGHTEN_EVERY_MS);
     tightener.unref();
   } else {
-    pglite = await PGlite.create({ parsers: SAME_AS_PG, ...(template && { loadDataDir: template }) });
+    pglite = await PGlite.create({ parsers: SAME_AS_PG, startParams: PGLITE_START_PARAMS, ...(template && { loadDataDir: template }) });
   }
   const db = new Kysely<Database>({ dialect: fencedDialect(new PGliteDialect({ pglite })) });
   return {
