@@ -13,6 +13,7 @@ import { writeOnce } from "./idempotency.ts";
 import { applyOnce, DUPLICATE, type InboxActivityRef } from "./inbox.ts";
 import { findBadText } from "../domain/text.ts";
 import type { ServiceDeps } from "./ports.ts";
+import { momentCache } from "./moment-cache.ts";
 
 export type CharterRole = "steward";
 
@@ -88,27 +89,20 @@ export async function confirmCharter(deps: ServiceDeps, podSlug: string): Promis
 
 /**
  * What a pod's charter Note depends on, as a short string (revision and last change), for
- * caches of the rendered Note: remembered per process for a moment like findPodCached, and
- * forgotten at once when this process changes the charter.
+ * caches of the rendered Note: remembered per process for two seconds like findPodCached,
+ * and forgotten at once when this process changes the charter.
  */
-const STAMP_CACHE_MS = 2000;
-const stampCache = new WeakMap<object, Map<string, { stamp: string; at: number }>>();
+const stampCache = momentCache<string>(2000);
 
 export async function charterStampCached(deps: ServiceDeps, podId: string): Promise<string> {
-  let cache = stampCache.get(deps.db);
-  if (!cache) stampCache.set(deps.db, (cache = new Map()));
-  const now = performance.now();
-  const hit = cache.get(podId);
-  if (hit && now - hit.at < STAMP_CACHE_MS) return hit.stamp;
-  const state = await charters.getCharterState(deps.db, podId);
-  const stamp = state ? `${state.currentRevision}:${state.updatedAt.getTime()}:${state.reviewedAt.getTime()}` : "none";
-  if (cache.size > 10_000) cache.clear();
-  cache.set(podId, { stamp, at: now });
-  return stamp;
+  return stampCache.get(deps, podId, async () => {
+    const state = await charters.getCharterState(deps.db, podId);
+    return state ? `${state.currentRevision}:${state.updatedAt.getTime()}:${state.reviewedAt.getTime()}` : "none";
+  });
 }
 
 function forgetCharterStamp(deps: ServiceDeps, podId: string): void {
-  stampCache.get(deps.db)?.delete(podId);
+  stampCache.forget(deps, podId);
 }
 
 export async function findCharter(deps: ServiceDeps, podSlug: string): Promise<CharterView | null> {

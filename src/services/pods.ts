@@ -7,6 +7,7 @@ import { generateJwkPair } from "../lib/keys.ts";
 import * as pods from "../db/repos/pods.ts";
 import { writeOnce } from "./idempotency.ts";
 import type { ServiceDeps } from "./ports.ts";
+import { momentCache } from "./moment-cache.ts";
 
 export async function createPod(deps: ServiceDeps, input: unknown): Promise<Pod> {
   const data = parseOrThrow(newPodSchema, input);
@@ -58,26 +59,16 @@ export async function findPod(deps: ServiceDeps, slug: string): Promise<Pod | nu
 /**
  * Read path for documents served to the fediverse (actor, collections, WebFinger):
  * pods change rarely and are read on every request, so each process remembers them for
- * a moment. A change made in this process is seen at once; one made by another process
- * (several web processes on PostgreSQL) within POD_CACHE_MS.
+ * two seconds (moment-cache.ts); a change made in this process is seen at once.
  */
-const POD_CACHE_MS = 2000;
-const podCache = new WeakMap<object, Map<string, { pod: Pod | null; at: number }>>();
+const podCache = momentCache<Pod | null>(2000);
 
 export async function findPodCached(deps: ServiceDeps, slug: string): Promise<Pod | null> {
-  let cache = podCache.get(deps.db);
-  if (!cache) podCache.set(deps.db, (cache = new Map()));
-  const now = performance.now();
-  const hit = cache.get(slug);
-  if (hit && now - hit.at < POD_CACHE_MS) return hit.pod;
-  const pod = await pods.getPodBySlug(deps.db, slug);
-  if (cache.size > 10_000) cache.clear();
-  cache.set(slug, { pod, at: now });
-  return pod;
+  return podCache.get(deps, slug, () => pods.getPodBySlug(deps.db, slug));
 }
 
 function forgetPod(deps: ServiceDeps, slug: string): void {
-  podCache.get(deps.db)?.delete(slug);
+  podCache.forget(deps, slug);
 }
 
 export async function findPodById(deps: ServiceDeps, id: string): Promise<Pod | null> {
