@@ -56,8 +56,15 @@ function sendError(reply: FastifyReply, status: number, error: string) {
   return reply.code(status).header("content-type", "application/json; charset=utf-8").send({ error });
 }
 
+const pathAfter = (prefix: string, request: FastifyRequest) => (request.url.split("?")[0] ?? "").slice(prefix.length) || "/";
+const needsToken = (reply: FastifyReply) =>
+  sendError(reply.header("www-authenticate", 'Bearer error="invalid_token"'), 401, "The access token is invalid");
+
 function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof MastodonError) return sendError(reply, error.status, error.message);
+  // A write whose body Fastify could not read (bad JSON, an unknown content type): every
+  // write here needs a user, so the answer is the same 401 as for a readable one.
+  if (request.method !== "GET" && request.method !== "HEAD" && String((error as { code?: unknown }).code ?? "").startsWith("FST_ERR_CTP_")) return needsToken(reply);
   if (error instanceof DomainError) {
     if (error.kind === "not_found") return sendError(reply, 404, "Record not found");
     return sendError(reply, 422, error.message);
@@ -67,10 +74,6 @@ function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyRep
   request.log.error({ err: error }, "Mastodon API request failed");
   return sendError(reply, 500, "Something went wrong on this node");
 }
-
-const pathAfter = (prefix: string, request: FastifyRequest) => (request.url.split("?")[0] ?? "").slice(prefix.length) || "/";
-const needsToken = (reply: FastifyReply) =>
-  sendError(reply.header("www-authenticate", 'Bearer error="invalid_token"'), 401, "The access token is invalid");
 
 function notFoundHandler(prefix: string) {
   return (request: FastifyRequest, reply: FastifyReply) => {

@@ -26,7 +26,7 @@ export function registerInstanceRoutes(v1: FastifyInstance, deps: ServiceDeps): 
   });
 
   // Nothing to list, in the shapes clients expect.
-  for (const path of ["/instance/peers", "/instance/rules", "/instance/activity", "/instance/domain_blocks", "/custom_emojis", "/trends", "/trends/tags", "/trends/statuses", "/trends/links", "/announcements/public"]) {
+  for (const path of ["/instance/peers", "/instance/rules", "/instance/activity", "/instance/domain_blocks", "/custom_emojis", "/trends", "/trends/tags", "/trends/statuses", "/trends/links"]) {
     v1.get(path, async () => []);
   }
   v1.get("/instance/extended_description", async () => ({ updated_at: null, content: "" }));

@@ -26,11 +26,11 @@ function single(query: Query, name: string): string | undefined {
   return String(value);
 }
 
-/** `limit`: default, clamped to 1..max; anything but an integer is refused. */
+/** `limit`: default, clamped to 1..max (however many digits); anything but an integer is refused. */
 export function limitParam(query: Query, fallback: number, max: number): number {
   const raw = single(query, "limit");
   if (raw === undefined || raw === "") return fallback;
-  if (!/^-?[0-9]{1,9}$/.test(raw)) throw unprocessable("limit must be a whole number");
+  if (!/^-?[0-9]+$/.test(raw)) throw unprocessable("limit must be a whole number");
   return Math.min(Math.max(Number(raw), 1), max);
 }
 

@@ -12,11 +12,11 @@ type SearchType = (typeof TYPES)[number];
 export function registerSearchRoutes(v2: FastifyInstance, deps: ServiceDeps): void {
   v2.get("/search", async (request) => {
     const query = request.query as Query;
-    // As Mastodon: resolving remote resources, or paging with offset, needs a signed-in user.
+    // As Mastodon (api/v2/search_controller.rb): paging with offset, or resolving remote
+    // resources, needs a signed-in user; its two messages, offset checked first.
     const offset = stringParam(query, "offset");
-    if (boolParam(query, "resolve") || (offset !== undefined && offset !== "" && offset !== "0")) {
-      throw new MastodonError(401, "Search queries that resolve remote resources or use an offset are not supported without authentication");
-    }
+    if (offset !== undefined && offset !== "") throw new MastodonError(401, "Search queries pagination is not supported without authentication");
+    if (boolParam(query, "resolve")) throw new MastodonError(401, "Search queries that resolve remote resources are not supported without authentication");
     const type = stringParam(query, "type");
     if (type !== undefined && type !== "" && !TYPES.includes(type as SearchType)) throw unprocessable("type must be accounts, statuses or hashtags");
     const limit = limitParam(query, 20, 40);
