@@ -12,6 +12,7 @@ import { ACTOR_KEY_PREFIX } from "./db/repos/outbox.ts";
 import { FederationOutbox } from "./federation/publish.ts";
 import { podUris } from "./federation/uris.ts";
 import { KyselyKvStore } from "./federation/storage/kv-store.ts";
+import { KvMemo } from "./federation/storage/kv-memo.ts";
 import { KyselyMessageQueue } from "./federation/storage/message-queue.ts";
 import { serviceLogger } from "./lib/logging.ts";
 import { settlePublicOrigin } from "./services/node-identity.ts";
@@ -81,7 +82,8 @@ export async function createAppContext(config: Config, options: AppContextOption
     actors,
     uris: podUris(config.publicUrl),
   };
-  const federation = createHyphaeFederation({ config, kv, queue });
+  // Fedify sees the store through a per-process memory for its read-mostly keys (kv-memo.ts).
+  const federation = createHyphaeFederation({ config, kv: new KvMemo(kv), queue });
   outbox.attach(federation, deps);
   actors.attach(federation, deps);
   let closed = false;
