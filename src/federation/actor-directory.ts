@@ -2,6 +2,7 @@
  * Resolves remote actors (by handle through WebFinger, or by URL), fetching as one of
  * our pods so servers in authorized-fetch mode answer.
  */
+import { lookupObject, type LookupObjectOptions } from "@fedify/vocab";
 import { invalid, unavailable } from "../domain/errors.ts";
 import type { ActorDirectory, RemoteActorInfo, ServiceDeps } from "../services/ports.ts";
 import type { HyphaeFederation } from "./federation.ts";
@@ -26,12 +27,20 @@ export class FederationActorDirectory implements ActorDirectory {
     let object;
     try {
       const documentLoader = await ctx.getDocumentLoader({ identifier: podSlug });
-      object = await ctx.lookupObject(query, { documentLoader });
+      // Fedify's ctx.lookupObject would apply its own private-address flag, which stays off
+      // because our loaders apply the rule (remote-documents.ts); the WebFinger step of a
+      // handle lookup is told ALLOW_PRIVATE_ADDRESSES here, in the option lookupObject reads.
+      const options: LookupObjectOptions & { allowPrivateAddress: boolean } = {
+        documentLoader,
+        contextLoader: ctx.contextLoader,
+        allowPrivateAddress: this.#deps.config.allowPrivateAddresses,
+      };
+      object = await lookupObject(query, options);
       if (!object && this.#deps.config.allowPrivateAddresses && !/^https?:\/\//.test(query)) {
         // Local testing only: WebFinger for handles always uses https, but nodes on
         // loopback speak plain http. Ask over http and follow the self link.
         const self = await plainHttpWebFinger(query);
-        if (self) object = await ctx.lookupObject(self, { documentLoader });
+        if (self) object = await lookupObject(self, options);
       }
     } catch (error) {
       throw unavailable("REMOTE_LOOKUP_FAILED", `Could not look up ${query}: ${String(error)}`);

@@ -21,11 +21,15 @@ import { findPodCached, podKeyPairs } from "../services/pods.ts";
 import { registerCharter } from "./charter.ts";
 import { registerCollections } from "./collections.ts";
 import { registerInboxListeners } from "./inbox/index.ts";
+import { remoteDocumentLoaders, type RemoteDocumentLoaders } from "./remote-documents.ts";
 import { giveUpMs, retryDelayMs } from "./publish.ts";
 import { dateToInstant } from "./temporal.ts";
 import { PATHS, podProfileUrl } from "./uris.ts";
 
 export type HyphaeFederation = Federation<ServiceDeps>;
+
+/** The loaders each federation was built with (their counters, for benchmarks and tests). */
+export const federationLoaders = new WeakMap<HyphaeFederation, RemoteDocumentLoaders>();
 
 export interface FederationOptions {
   config: Config;
@@ -35,16 +39,21 @@ export interface FederationOptions {
 
 export function createHyphaeFederation(options: FederationOptions): HyphaeFederation {
   const { config } = options;
+  // Our own loader factories apply ALLOW_PRIVATE_ADDRESSES themselves (Fedify refuses its
+  // own option beside custom factories): see remote-documents.ts.
+  const loaders = remoteDocumentLoaders({ allowPrivateAddresses: config.allowPrivateAddresses, kv: options.kv });
   const federation = createFederation<ServiceDeps>({
     kv: options.kv,
     queue: options.queue,
     // Processes start the queue themselves (web never does, worker and all do).
     manuallyStartQueue: true,
     origin: config.publicUrl.origin,
-    allowPrivateAddress: config.allowPrivateAddresses,
-    userAgent: undefined,
+    documentLoaderFactory: loaders.documentLoaderFactory,
+    contextLoaderFactory: loaders.contextLoaderFactory,
+    authenticatedDocumentLoaderFactory: loaders.authenticatedDocumentLoaderFactory,
     ...deliveryPolicy(config),
   });
+  federationLoaders.set(federation, loaders);
   federation.setOutboxPermanentFailureHandler(onPermanentDeliveryFailure);
   registerActors(federation);
   registerCollections(federation);
