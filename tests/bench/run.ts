@@ -13,6 +13,10 @@
  *     given a charter and 49 offers and needs, GET /api/v1/accounts/:id/statuses and
  *     /api/v1/timelines/public (limit 20), each next to a bare route serving the same bytes
  *     and headers, as in 1; and `hyphae --version` wall time next to `node -e 0`.
+ *  4. A bounded soak (target `soak`, tests/bench/soak.ts): a node in a child process of its own
+ *     takes `--seconds` of mixed traffic (actor, WebFinger, charter Note, signed inbox Follows
+ *     and their Undos) at `--rate` requests/s, open loop; p50/p99 and errors per kind, and the
+ *     node's RSS over time (start, end, trend) and its live heap before and after.
  *
  * Fairness: the node and the bare route live in THIS process and are measured one after
  * the other, so both are served by the same single event loop, with the same Node flags
@@ -49,13 +53,14 @@ import { benchBooks, formatBooksReport } from "./books.ts";
 import { benchCongress, formatCongressReport } from "./congress.ts";
 import { benchExchange, formatExchangeReport } from "./exchange.ts";
 import { benchFanout, formatFanoutReport } from "./fanout.ts";
+import { benchSoak, formatSoakReport, type SoakReport } from "./soak.ts";
 import { formatVersionReport, mastodonTargets, MASTODON_POSTS, seedMastodonPod, timeVersion, type VersionTiming } from "./mastodon-api.ts";
 
 const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
-const TARGETS = ["actor", "webfinger", "charter", "featured", "inbox", "mastodon", "books", "congress", "exchange", "fanout"] as const;
+const TARGETS = ["actor", "webfinger", "charter", "featured", "inbox", "mastodon", "books", "congress", "exchange", "fanout", "soak"] as const;
 type Target = (typeof TARGETS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -67,6 +72,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --timeout S        give up waiting for followers/Accepts after S seconds (default 300)
   --only LIST        comma-separated subset of ${TARGETS.join(",")}
                      (mastodon: account statuses and public timeline GETs, hyphae --version time)
+  --seconds N        soak: measured seconds of mixed traffic (default 60; 3600 for an hour)
+  --rate R           soak: requests per second, all kinds together (default 50)
   --no-bare          skip the bare-route runs (for profiling the node with --cpu-prof)
   --postgres         use PostgreSQL (fresh database on ${DEFAULT_POSTGRES_URL}, or BENCH_DATABASE_URL)
   --json             print the results as JSON instead of a table`;
@@ -79,6 +86,8 @@ interface Options {
   concurrency: number;
   timeout: number;
   only: Set<Target>;
+  seconds: number;
+  rate: number;
   bare: boolean;
   postgresAdminUrl: string | null;
   json: boolean;
@@ -96,6 +105,8 @@ function parseOptions(argv: string[]): Options {
       concurrency: { type: "string", default: "16" },
       timeout: { type: "string", default: "300" },
       only: { type: "string", default: TARGETS.join(",") },
+      seconds: { type: "string", default: "60" },
+      rate: { type: "string", default: "50" },
       bare: { type: "boolean", default: true },
       postgres: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -109,6 +120,11 @@ function parseOptions(argv: string[]): Options {
   const int = (name: string, raw: string, min: number, max: number) => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number between ${min} and ${max} (got ${raw})`);
+    return n;
+  };
+  const positive = (name: string, raw: string, max: number) => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(`--${name} must be a number above 0 and at most ${max} (got ${raw})`);
     return n;
   };
   const only = new Set<Target>();
@@ -125,6 +141,8 @@ function parseOptions(argv: string[]): Options {
     concurrency: int("concurrency", values.concurrency, 1, 256),
     timeout: int("timeout", values.timeout, 1, 3600),
     only,
+    seconds: int("seconds", values.seconds, 1, 86_400),
+    rate: positive("rate", values.rate, 10_000),
     bare: values.bare,
     postgresAdminUrl: envUrl ?? (values.postgres ? DEFAULT_POSTGRES_URL : null),
     json: values.json,
@@ -433,7 +451,7 @@ interface Report {
   startedAt: string;
   machine: MachineInfo;
   database: { kind: string; version: string };
-  settings: Omit<Options, "only" | "bare" | "postgresAdminUrl" | "json"> & { queueConcurrency: number };
+  settings: Omit<Options, "only" | "seconds" | "rate" | "bare" | "postgresAdminUrl" | "json"> & { queueConcurrency: number };
   http: Partial<Record<HttpTarget, HttpComparison>>;
   inbox: InboxResult | null;
   /** Posts on the pod when the Mastodon API GETs were measured. */
@@ -632,10 +650,21 @@ async function main(): Promise<void> {
     const exchange = options.only.has("exchange") ? await benchExchange({ postgresAdminUrl: options.postgresAdminUrl }) : null;
     // One charter revision to 1,000 followers on 100 loopback hosts (tests/bench/fanout.ts).
     const fanout = options.only.has("fanout") ? await benchFanout({ postgresAdminUrl: options.postgresAdminUrl }) : null;
+    // The soak (tests/bench/soak.ts): its own node process; Ctrl-C stops it and removes what it made before we exit.
+    let soak: SoakReport | null = null;
+    if (options.only.has("soak")) {
+      const abort = new AbortController();
+      const running = benchSoak({ seconds: options.seconds, rate: options.rate, warmup: options.warmup, postgresAdminUrl: options.postgresAdminUrl, signal: abort.signal });
+      cleanups.push(async () => {
+        abort.abort();
+        await running.catch(() => {});
+      });
+      soak = await running;
+    }
     process.stdout.write(
       options.json
-        ? JSON.stringify({ ...report, books, congress, exchange, fanout }, null, 2) + "\n"
-        : formatTable(report) + (books ? formatBooksReport(books) : "") + (congress ? formatCongressReport(congress) : "") + (exchange ? `\n${formatExchangeReport(exchange)}\n` : "") + (fanout ? `\n${formatFanoutReport(fanout)}\n` : ""),
+        ? JSON.stringify({ ...report, books, congress, exchange, fanout, ...(soak && { soak }) }, null, 2) + "\n"
+        : formatTable(report) + (books ? formatBooksReport(books) : "") + (congress ? formatCongressReport(congress) : "") + (exchange ? `\n${formatExchangeReport(exchange)}\n` : "") + (fanout ? `\n${formatFanoutReport(fanout)}\n` : "") + (soak ? `\n${formatSoakReport(soak)}\n` : ""),
     );
   } finally {
     await cleanUp();
