@@ -77,8 +77,15 @@ export function retryDelayMs(attempt: number, giveUp: number): number {
 // ---------------------------------------------------------------------------------------
 // Ordering keys and publishers: the extension point for new kinds of events.
 
-/** Events with the same key leave in the order they were recorded. */
+/**
+ * Events with the same key leave in the order they were recorded. A claim and its answer
+ * are ordered per claim, not per remote actor: claims between two pods are independent of
+ * each other (each is checked on arrival against the proposal as it is then), so many travel
+ * at once instead of one delivery at a time; every other event to a remote actor (Follow,
+ * Undo, their answers, transfers and flags) stays in one line per pod and actor.
+ */
 export function outboundOrderingKey(event: OutboundEvent): string {
+  if (event.kind === "claim_offer" || event.kind === "claim_answer") return `${ACTOR_KEY_PREFIX}${event.podId} ${event.actorIri} claim ${event.claimId}`;
   return "actorIri" in event ? `${ACTOR_KEY_PREFIX}${event.podId} ${event.actorIri}` : `followers ${event.podId}`;
 }
 

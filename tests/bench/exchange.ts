@@ -3,7 +3,8 @@
  * asked):
  *
  *  1. Claims accepted per second between two real nodes, end to end: oak-street (node A)
- *     and elm-row (node B) follow each other over loopback; A offers a large stock of squash
+ *     and elm-row (node B), each in its own process (exchange-node.ts) as in production,
+ *     follow each other over loopback; A offers a large stock of squash
  *     with a rule that accepts neighbours' claims; B's steward service makes N claims (8 in
  *     flight). Timed from the first claim until B has recorded N Accepts: each claim is an
  *     Offer(Agreement) signed by B, verified and answered by A (remaining lowered
@@ -18,22 +19,20 @@
  * Run alone: node tests/bench/exchange.ts [--claims N] [--neighbours N] [--postgres] [--json]
  * `npm run bench -- --only exchange` runs it too.
  */
+import { fork } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { sql } from "kysely";
 import { loadConfig } from "../../src/config.ts";
 import { upsertFollower, upsertFollowing, upsertRemoteActor } from "../../src/db/repos/follows.ts";
 import { getPodBySlug } from "../../src/db/repos/pods.ts";
 import { configureLogging } from "../../src/lib/logging.ts";
 import { startNode, type RunningNode } from "../../src/node.ts";
-import { addResource } from "../../src/services/books.ts";
-import { makeClaim, updateClaimRules } from "../../src/services/claims.ts";
-import { requestFollow, listFollowing } from "../../src/services/follows.ts";
-import { recordEntry } from "../../src/services/ledger.ts";
 import { createProposal } from "../../src/services/proposals.ts";
 import { createTestDatabase } from "../helpers/db.ts";
 import { freePort } from "../helpers/infra.ts";
+import type { ExchangeCall, ExchangeChildMessage } from "./exchange-node.ts";
 
 const CLAIMS_GOAL_PER_S = 50;
 const URGENT_GOAL_MS = 2000;
@@ -42,7 +41,7 @@ const note = (message: string) => process.stderr.write(`bench exchange: ${messag
 
 export interface ExchangeReport {
   database: string;
-  claims: { n: number; seconds: number; perSecond: number; goal: number; ratioToGoal: number };
+  claims: { n: number; seconds: number; perSecond: number; cpuMsPerClaim: number; goal: number; ratioToGoal: number };
   urgent: { neighbours: number; ms: number; goalMs: number; ratioToGoal: number };
 }
 
@@ -80,40 +79,77 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-async function benchClaims(n: number, postgresAdminUrl: string | null): Promise<ExchangeReport["claims"]> {
-  const [a, b] = await Promise.all([startBenchNode("oak-street", postgresAdminUrl), startBenchNode("elm-row", postgresAdminUrl)]);
-  try {
-    const A = a.node.ctx.deps;
-    const B = b.node.ctx.deps;
-    await requestFollow(B, "elm-row", `${a.origin}/pods/oak-street`);
-    await requestFollow(A, "oak-street", `${b.origin}/pods/elm-row`);
-    await waitUntil(async () => (await listFollowing(A, "oak-street")).some((f) => f.status === "accepted") && (await listFollowing(B, "elm-row")).some((f) => f.status === "accepted"), 60_000, "the follows");
-    await addResource(A, "oak-street", { key: "squash", name: "Squash", unit: "kilogram", category: "food" });
-    await recordEntry(A, "oak-street", { kind: "contribution", resource: "squash", quantity: String(n * 10), counterpartyLabel: "allotment" });
-    await updateClaimRules(A, "oak-street", { autoAcceptUpTo: "10" });
-    const offer = await createProposal(A, "oak-street", "offer", { resource: "squash", name: "Squash", quantity: String(n * 10), unit: "kilogram" });
-    await waitUntil(async () => JSON.stringify(await (await fetch(`${b.origin}/pods/elm-row/congress`, { headers: { accept: "application/json" } })).json()).includes(offer.url), 60_000, "B to hold the offer");
+type OutboundCount = { kind: string; sent: number; dropped: number };
 
-    const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < n) {
-          next++;
-          await makeClaim(B, "elm-row", { proposal: offer.url, quantity: "1" });
-        }
+/** A node in its own process (exchange-node.ts), driven over IPC. */
+interface ChildNode {
+  origin: string;
+  call<T>(c: ExchangeCall): Promise<T>;
+  stop(): Promise<void>;
+}
+
+async function startChildNode(slug: string, postgresAdminUrl: string | null): Promise<ChildNode> {
+  // BENCH_PROFILE_DIR=/tmp/prof: each node process writes a CPU profile there when it stops.
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const child = fork(fileURLToPath(new URL("./exchange-node.ts", import.meta.url)), [], {
+    execArgv: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+    env: { ...process.env, BENCH_SLUG: slug, BENCH_POSTGRES_ADMIN_URL: postgresAdminUrl ?? "" },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  let nextId = 0;
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const origin = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`bench node ${slug} exited with ${code} before it was ready`)));
+    child.on("message", (m: ExchangeChildMessage) => {
+      if (m.type === "ready") resolve(m.origin);
+      else if (m.type === "result") waiting.get(m.id)?.resolve(m.value);
+      else waiting.get(m.id)?.reject(new Error(m.message));
+      if (m.type !== "ready") waiting.delete(m.id);
+    });
+  });
+  return {
+    origin,
+    call: <T>(c: ExchangeCall) =>
+      new Promise<T>((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ type: "call", id, ...c });
       }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.send({ type: "stop" });
+      }),
+  };
+}
+
+async function benchClaims(n: number, postgresAdminUrl: string | null): Promise<ExchangeReport["claims"]> {
+  const [a, b] = await Promise.all([startChildNode("oak-street", postgresAdminUrl), startChildNode("elm-row", postgresAdminUrl)]);
+  try {
+    await b.call({ op: "follow", args: { slug: "elm-row", target: `${a.origin}/pods/oak-street` } });
+    await a.call({ op: "follow", args: { slug: "oak-street", target: `${b.origin}/pods/elm-row` } });
+    await waitUntil(
+      async () => (await a.call<boolean>({ op: "followsAccepted", args: { slug: "oak-street" } })) && (await b.call<boolean>({ op: "followsAccepted", args: { slug: "elm-row" } })),
+      60_000,
+      "the follows",
     );
-    // One cheap count per poll: the node under test shares its database with this loop.
-    const acceptedCount = async () =>
-      Number((await sql<{ n: number }>`select count(*)::int as n from claims where direction = 'outgoing' and status = 'accepted'`.execute(B.db)).rows[0]!.n);
-    await waitUntil(async () => (await acceptedCount()) === n, 600_000, `${n} accepted claims`);
+    const offerUrl = await a.call<string>({ op: "offer", args: { slug: "oak-street", quantity: String(n * 10), autoAcceptUpTo: "10" } });
+    await waitUntil(() => b.call<boolean>({ op: "holdsOffer", args: { slug: "elm-row", offerUrl } }), 60_000, "B to hold the offer");
+
+    const cpuOf = async () => (await a.call<number>({ op: "cpu", args: {} })) + (await b.call<number>({ op: "cpu", args: {} }));
+    const cpuBefore = await cpuOf();
+    const started = performance.now();
+    await b.call({ op: "claims", args: { slug: "elm-row", offerUrl, n, inFlight: 8 } });
+    await waitUntil(async () => (await b.call<number>({ op: "acceptedClaims", args: {} })) === n, 600_000, `${n} accepted claims`);
     const seconds = (performance.now() - started) / 1000;
+    const cpuMsPerClaim = ((await cpuOf()) - cpuBefore) / n;
+    const outbound = { a: await a.call<OutboundCount[]>({ op: "outboxKinds", args: {} }), b: await b.call<OutboundCount[]>({ op: "outboxKinds", args: {} }) };
+    note(`outbound events, A: ${JSON.stringify(outbound.a)}; B: ${JSON.stringify(outbound.b)}`);
     const perSecond = n / seconds;
-    return { n, seconds, perSecond, goal: CLAIMS_GOAL_PER_S, ratioToGoal: perSecond / CLAIMS_GOAL_PER_S };
+    return { n, seconds, perSecond, cpuMsPerClaim, goal: CLAIMS_GOAL_PER_S, ratioToGoal: perSecond / CLAIMS_GOAL_PER_S };
   } finally {
-    await Promise.all([a.node.stop(), b.node.stop()]);
-    await Promise.all([a.drop(), b.drop()]);
+    await Promise.all([a.stop(), b.stop()]);
   }
 }
 
@@ -194,7 +230,7 @@ export async function benchExchange(options: { claims?: number; neighbours?: num
 export function formatExchangeReport(r: ExchangeReport): string {
   return [
     `Congress exchanges (${r.database})`,
-    `  claims accepted end to end: ${r.claims.perSecond.toFixed(1)}/s (${r.claims.n} in ${r.claims.seconds.toFixed(2)} s); goal ≥ ${r.claims.goal}/s → ${r.claims.ratioToGoal.toFixed(2)}× the goal`,
+    `  claims accepted end to end: ${r.claims.perSecond.toFixed(1)}/s (${r.claims.n} in ${r.claims.seconds.toFixed(2)} s, ${r.claims.cpuMsPerClaim.toFixed(1)} ms of CPU each, both node processes); goal ≥ ${r.claims.goal}/s → ${r.claims.ratioToGoal.toFixed(2)}× the goal`,
     `  urgent need to ${r.urgent.neighbours} neighbour hosts: ${r.urgent.ms.toFixed(0)} ms; goal ≤ ${r.urgent.goalMs} ms → ${r.urgent.ratioToGoal.toFixed(2)} of the allowed time`,
   ].join("\n");
 }
