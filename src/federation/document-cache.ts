@@ -26,6 +26,8 @@ const MAX_ENTRIES = 2_000;
 export class PodDocumentCache implements DocumentCache {
   readonly #deps: ServiceDeps;
   readonly #entries = new Map<string, { token: string; document: CachedDocument }>();
+  /** The slug each URL seen depends on (null: not a cached kind); URLs are few and never change meaning. */
+  readonly #slugs = new Map<string, string | null>();
   /** Answers given from the cache (for tests and the bench). */
   hits = 0;
 
@@ -53,12 +55,17 @@ export class PodDocumentCache implements DocumentCache {
   }
 
   async token(url: URL): Promise<string | null> {
-    const slug = this.#slugOf(url);
+    let slug = this.#slugs.get(url.href);
+    if (slug === undefined) {
+      slug = this.#slugOf(url);
+      if (this.#slugs.size >= MAX_ENTRIES) this.#slugs.clear();
+      this.#slugs.set(url.href, slug);
+    }
     if (slug === null) return null;
     const pod = await findPodCached(this.#deps, slug);
     if (!pod) return null;
     const podToken = `${pod.id}|${pod.updatedAt.getTime()}|${pod.retiredAt?.getTime() ?? ""}`;
-    return CHARTER_PATH.test(url.pathname) ? `${podToken}|${await charterStampCached(this.#deps, pod.id)}` : podToken;
+    return url.pathname.endsWith("/charter") || url.pathname.endsWith("/featured") ? `${podToken}|${await charterStampCached(this.#deps, pod.id)}` : podToken;
   }
 
   get(key: string, token: string): CachedDocument | undefined {

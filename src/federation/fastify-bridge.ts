@@ -279,6 +279,18 @@ function publicUrl(request: FastifyRequest, canonical?: URL): URL | null {
   }
 }
 
+/** A cached document's headers as one object (built once per document). */
+const headerObjects = new WeakMap<CachedDocument, Record<string, string>>();
+function headersObject(document: CachedDocument): Record<string, string> {
+  let object = headerObjects.get(document);
+  if (!object) {
+    object = {};
+    for (const [name, value] of document.headers) object[name] = value;
+    headerObjects.set(document, object);
+  }
+  return object;
+}
+
 function buildHeaders(raw: IncomingMessage, publicHost: string): Headers {
   const headers = new Headers();
   const pairs = raw.rawHeaders;
@@ -475,11 +487,7 @@ export function registerFedifyBridge<T>(app: FastifyInstance, options: FedifyBri
     const cacheKey = cacheToken === null ? "" : `${url.href}\n${raw.headers.accept ?? ""}`;
     if (cache && cacheToken !== null) {
       const hit = cache.get(cacheKey, cacheToken);
-      if (hit) {
-        reply.code(hit.status);
-        for (const [name, value] of hit.headers) reply.header(name, value);
-        return reply.send(hit.body);
-      }
+      if (hit) return reply.code(hit.status).headers(headersObject(hit)).send(hit.body);
     }
 
     const fedRequest = new Request(url, {
