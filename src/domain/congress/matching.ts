@@ -192,7 +192,7 @@ function gte(a: Prepared, aValue: number, aText: string, b: Prepared, bValue: nu
   return new Dec(aText).times(a.factor).gte(new Dec(bText).times(b.factor));
 }
 
-/** A candidate pair, cheaply scored. */
+/** A candidate pair, cheaply scored (floats; exact decimals only for near ties). */
 interface Candidate {
   offer: Prepared;
   need: Prepared;
@@ -202,12 +202,6 @@ interface Candidate {
   rank: number;
   needOrder: number;
   offerOrder: number;
-}
-
-function score(offer: Prepared, need: Prepared): Candidate {
-  const full = need.amount === null || offer.amount === null || gte(offer, offer.amount, offer.amountText!, need, need.amount, need.amountText!);
-  const share = full || need.amount === 0 ? 1 : offer.amount! / need.amount!;
-  return { offer, need, full, share, rank: (need.p.urgent ? 0 : 2) + (full ? 0 : 1), needOrder: need.order, offerOrder: offer.order };
 }
 
 function toMatch(c: Candidate): Match {
@@ -287,13 +281,24 @@ export function matchProposalsCounted(
   }
   const out: Candidate[] = [];
   const found: Candidate[] = [];
-  /** Keeps `found` sorted and at most perNeed long (a small insertion sort). */
-  const consider = (c: Candidate) => {
+  /**
+   * Keeps `found` sorted and at most perNeed long (a small insertion sort). A pair that
+   * would not make it is scored with numbers only: no object is made for it.
+   */
+  const consider = (offer: Prepared, need: Prepared) => {
+    const full = need.amount === null || offer.amount === null || gte(offer, offer.amount, offer.amountText!, need, need.amount, need.amountText!);
+    const share = full || need.amount === 0 ? 1 : offer.amount! / need.amount!;
+    const rank = (need.p.urgent ? 0 : 2) + (full ? 0 : 1);
+    if (perNeed !== undefined && found.length === perNeed) {
+      const worst = found[perNeed - 1]!;
+      // compareCandidates(new, worst) >= 0, on the numbers (the need is the same).
+      if (rank !== worst.rank ? rank > worst.rank : share !== worst.share ? share < worst.share : offer.order >= worst.offerOrder) return;
+    }
+    const c: Candidate = { offer, need, full, share, rank, needOrder: need.order, offerOrder: offer.order };
     if (perNeed === undefined) {
       found.push(c);
       return;
     }
-    if (found.length === perNeed && compareCandidates(c, found[perNeed - 1]!) >= 0) return;
     let i = found.length < perNeed ? found.length : perNeed - 1;
     found[i] = c;
     while (i > 0 && compareCandidates(found[i]!, found[i - 1]!) < 0) {
@@ -309,24 +314,69 @@ export function matchProposalsCounted(
     const need = prepare(n, j, podIds);
     found.length = 0;
     if (need.specKey) {
-      for (const offer of bySpec.get(need.specKey) ?? []) {
-        if (skipSamePod && offer.podId === need.podId) continue;
-        consider(score(offer, need));
+      const list = bySpec.get(need.specKey);
+      if (list) {
+        for (const offer of list) {
+          if (skipSamePod && offer.podId === need.podId) continue;
+          consider(offer, need);
+        }
       }
     }
     if (need.categoryKey) {
-      for (const offer of byCategory.get(need.categoryKey) ?? []) {
-        // Two specifications given: they decide (above), the category does not.
-        if (need.specKey && offer.specKey) continue;
-        if (skipSamePod && offer.podId === need.podId) continue;
-        consider(score(offer, need));
+      const list = byCategory.get(need.categoryKey);
+      if (list) {
+        for (const offer of list) {
+          // Two specifications given: they decide (above), the category does not.
+          if (need.specKey && offer.specKey) continue;
+          if (skipSamePod && offer.podId === need.podId) continue;
+          consider(offer, need);
+        }
       }
     }
     for (const c of found) out.push(c);
   }
-  out.sort(compareCandidates);
-  const kept = options.limit !== undefined && out.length > options.limit ? out.slice(0, options.limit) : out;
+  const limit = options.limit;
+  const kept = limit !== undefined && out.length > limit ? best(out, limit) : out.sort(compareCandidates);
   return { matches: kept.map(toMatch), total: out.length };
+}
+
+/**
+ * The `k` smallest candidates in order, as a full sort would give them (the comparison is a
+ * total order), without sorting all of them: a max-heap of k, then one sort of k.
+ */
+function best(all: readonly Candidate[], k: number): Candidate[] {
+  if (k <= 0) return [];
+  const heap: Candidate[] = [];
+  const up = (i: number) => {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (compareCandidates(heap[i]!, heap[parent]!) <= 0) return;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let largest = i;
+      if (l < heap.length && compareCandidates(heap[l]!, heap[largest]!) > 0) largest = l;
+      if (r < heap.length && compareCandidates(heap[r]!, heap[largest]!) > 0) largest = r;
+      if (largest === i) return;
+      [heap[i], heap[largest]] = [heap[largest]!, heap[i]!];
+      i = largest;
+    }
+  };
+  for (const c of all) {
+    if (heap.length < k) {
+      heap.push(c);
+      up(heap.length - 1);
+    } else if (compareCandidates(c, heap[0]!) < 0) {
+      heap[0] = c;
+      down(0);
+    }
+  }
+  return heap.sort(compareCandidates);
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
