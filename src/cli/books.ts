@@ -2,7 +2,8 @@
 import fs from "node:fs";
 import nodePath from "node:path";
 import { Option, type Command } from "commander";
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type CliProgress from "cli-progress";
 import { DomainError } from "../domain/errors.ts";
 import type { CliTools, RegisterCommands } from "./tools.ts";
 
@@ -91,7 +92,9 @@ export function csvErrorLines(errors: CsvError[]): string[] {
 function importProgress(rowsLabel: (n: number) => string) {
   const stream = process.stderr;
   if (stream.isTTY) {
-    let bar: cliProgress.SingleBar | null = null;
+    // Loaded only for a bar on a terminal (it is CommonJS, so synchronously), not for every command.
+    const cliProgress = createRequire(import.meta.url)("cli-progress") as typeof CliProgress;
+    let bar: CliProgress.SingleBar | null = null;
     let phase: Progress["phase"] | null = null;
     return {
       onProgress(p: Progress) {

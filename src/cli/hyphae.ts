@@ -10,11 +10,7 @@
 import { Command, Option } from "commander";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.ts";
-import { ConfigError, loadConfig, type Config } from "../config.ts";
-import { lockHolder, DirectoryLockedError, InsecurePathError, LockUnavailableError } from "../db/lock.ts";
-import { DomainError } from "../domain/errors.ts";
-import { callAdminSocket, callAdminSocketStream, AdminSocketUnavailableError } from "./admin-client.ts";
-import { configureLogging } from "../lib/logging.ts";
+import type { Config } from "../config.ts";
 import { SOFTWARE_VERSION } from "../lib/version.ts";
 import type { OpContext } from "../services/admin-ops.ts";
 import { registerBookCommands } from "./books.ts";
@@ -29,7 +25,10 @@ process.umask(0o077); // what commands create (a data directory, db copy output)
 
 class CliError extends Error {}
 
-function config(): Config {
+// The configuration (zod), the lock, the admin socket client and logging load when a command
+// needs them, so `--version` and `--help` load little more than commander.
+async function config(): Promise<Config> {
+  const { ConfigError, loadConfig } = await import("../config.ts");
   try {
     // Commands are quiet unless asked: the node's own logs are for the server.
     return loadConfig(undefined, { LOG_LEVEL: "error" });
@@ -39,16 +38,22 @@ function config(): Config {
   }
 }
 
+/** The pid of a running node holding the embedded database's directory, or null. */
+async function lockHolder(dataDir: string): Promise<number | null> {
+  return (await import("../db/lock.ts")).lockHolder(dataDir);
+}
+
 /** Runs one admin operation, locally or through the running node. */
 async function op(name: string, args: Record<string, unknown>, context?: OpContext): Promise<unknown> {
-  const cfg = config();
-  await configureLogging(cfg.logLevel);
+  const cfg = await config();
+  await (await import("../lib/logging.ts")).configureLogging(cfg.logLevel);
   if (!cfg.databaseUrl) {
-    const holder = lockHolder(cfg.dataDir);
+    const holder = await lockHolder(cfg.dataDir);
     if (holder !== null) {
       if (!cfg.adminSocket) {
         throw new CliError(`A node (process ${holder}) is using ${cfg.dataDir} and its admin socket is off; stop it or set ADMIN_SOCKET.`);
       }
+      const { callAdminSocket, callAdminSocketStream } = await import("./admin-client.ts");
       return context ? callAdminSocketStream(cfg.adminSocket, name, args, context) : callAdminSocket(cfg.adminSocket, name, args);
     }
   }
@@ -93,8 +98,8 @@ program
   .command("migrate")
   .description("apply pending database migrations")
   .action(async () => {
-    const cfg = config();
-    if (!cfg.databaseUrl && lockHolder(cfg.dataDir) !== null) {
+    const cfg = await config();
+    if (!cfg.databaseUrl && (await lockHolder(cfg.dataDir)) !== null) {
       print({ applied: [], note: "running node applied migrations at start" }, () => "The running node applied all migrations when it started; nothing to do.");
       return;
     }
@@ -374,7 +379,7 @@ program
   .description("copy the embedded database into an empty PostgreSQL database (node stopped)")
   .requiredOption("--to <postgres-url>", "target database URL")
   .action(async (o: { to: string }) => {
-    const cfg = config();
+    const cfg = await config();
     if (cfg.databaseUrl) throw new CliError("DATABASE_URL is set: db copy reads the embedded database in DATA_DIR; unset DATABASE_URL for this command.");
     const { copyDatabase } = await import("./db-copy.ts");
     const report = await copyDatabase({ dataDir: cfg.dataDir, targetUrl: o.to });
@@ -386,8 +391,8 @@ program
 const nodeCmd = program.command("node").description("the node's identity");
 /** Opens the database directly: these commands must work with the node stopped, and never rewrite the origin by accident. */
 async function withDatabase<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  const cfg = config();
-  if (!cfg.databaseUrl && lockHolder(cfg.dataDir) !== null) {
+  const cfg = await config();
+  if (!cfg.databaseUrl && (await lockHolder(cfg.dataDir)) !== null) {
     throw new CliError(`A node is using ${cfg.dataDir}: stop it first (the origin is read once, at start).`);
   }
   const { openDatabase } = await import("../db/connect.ts");
@@ -436,7 +441,13 @@ registerCongressCommands(program, tools);
 /** node-identity's PublicUrlChangedError, recognised without loading that module. */
 const isPublicUrlChanged = (error: unknown): error is Error => error instanceof Error && (error as { code?: unknown }).code === "PUBLIC_URL_CHANGED";
 
-program.parseAsync(process.argv).catch((error: unknown) => {
+program.parseAsync(process.argv).catch(async (error: unknown) => {
+  // Only now, on an error, are the classes it may be loaded to recognise it.
+  const [{ DomainError }, { DirectoryLockedError, InsecurePathError, LockUnavailableError }, { AdminSocketUnavailableError }] = await Promise.all([
+    import("../domain/errors.ts"),
+    import("../db/lock.ts"),
+    import("./admin-client.ts"),
+  ]);
   if (error instanceof DomainError) {
     process.stderr.write(`hyphae: ${error.message} (${error.code})\n`);
     const issues = (error.details?.issues as Array<{ field: string; message: string }> | undefined) ?? [];

@@ -54,13 +54,14 @@ import { benchCongress, formatCongressReport } from "./congress.ts";
 import { benchExchange, formatExchangeReport } from "./exchange.ts";
 import { benchFanout, formatFanoutReport } from "./fanout.ts";
 import { benchSoak, formatSoakReport, type SoakReport } from "./soak.ts";
+import { benchFootprint, formatFootprintReport } from "./footprint.ts";
 import { formatVersionReport, mastodonTargets, MASTODON_POSTS, seedMastodonPod, timeVersion, type VersionTiming } from "./mastodon-api.ts";
 
 const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
-const TARGETS = ["actor", "webfinger", "charter", "featured", "inbox", "mastodon", "books", "congress", "exchange", "fanout", "soak"] as const;
+const TARGETS = ["actor", "webfinger", "charter", "featured", "inbox", "mastodon", "books", "congress", "exchange", "fanout", "soak", "footprint"] as const;
 type Target = (typeof TARGETS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -72,6 +73,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --timeout S        give up waiting for followers/Accepts after S seconds (default 300)
   --only LIST        comma-separated subset of ${TARGETS.join(",")}
                      (mastodon: account statuses and public timeline GETs, hyphae --version time)
+                     (footprint: first start, idle RSS, restart, hyphae --version/--help; PGlite only)
   --seconds N        soak: measured seconds of mixed traffic (default 60; 3600 for an hour)
   --rate R           soak: requests per second, all kinds together (default 50)
   --no-bare          skip the bare-route runs (for profiling the node with --cpu-prof)
@@ -661,10 +663,18 @@ async function main(): Promise<void> {
       });
       soak = await running;
     }
+    // Footprint (tests/bench/footprint.ts): a node in its own process on a fresh embedded database, started twice; the CLI's start-up.
+    const footprint = options.only.has("footprint") ? await benchFootprint() : null;
     process.stdout.write(
       options.json
-        ? JSON.stringify({ ...report, books, congress, exchange, fanout, ...(soak && { soak }) }, null, 2) + "\n"
-        : formatTable(report) + (books ? formatBooksReport(books) : "") + (congress ? formatCongressReport(congress) : "") + (exchange ? `\n${formatExchangeReport(exchange)}\n` : "") + (fanout ? `\n${formatFanoutReport(fanout)}\n` : "") + (soak ? `\n${formatSoakReport(soak)}\n` : ""),
+        ? JSON.stringify({ ...report, books, congress, exchange, fanout, ...(soak && { soak }), ...(footprint && { footprint }) }, null, 2) + "\n"
+        : formatTable(report) +
+            (books ? formatBooksReport(books) : "") +
+            (congress ? formatCongressReport(congress) : "") +
+            (exchange ? `\n${formatExchangeReport(exchange)}\n` : "") +
+            (fanout ? `\n${formatFanoutReport(fanout)}\n` : "") +
+            (soak ? `\n${formatSoakReport(soak)}\n` : "") +
+            (footprint ? `\n${formatFootprintReport(footprint)}` : ""),
     );
   } finally {
     await cleanUp();
