@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { periodOf } from "../../src/domain/books/periods.ts";
 import type { SummaryContent, SummaryTotal } from "../../src/domain/books/summary.ts";
-import { convertQuantity, matchProposals, unitsCompatible, type MatchProposal } from "../../src/domain/congress/matching.ts";
+import { Dec } from "../../src/domain/books/decimal.ts";
+import { convertQuantity, matchProposals, matchProposalsCounted, unitsCompatible, type Match, type MatchOptions, type MatchProposal } from "../../src/domain/congress/matching.ts";
 import { sideBySide } from "../../src/domain/congress/side-by-side.ts";
 import { congressTotals, quantityText } from "../../src/domain/congress/totals.ts";
 
@@ -132,6 +133,191 @@ describe("matching", () => {
     ]);
     const best = matchProposals([o10, o50], [urgent], NOW, { perNeed: 1 });
     expect(best.map((x) => x.offer)).toEqual([o50.key]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// matchProposalsCounted against a slow, obvious reference: every pair, filter, score with
+// exact decimals, sort, keep the best per need, cut at the limit. Generated data with
+// near ties (0.3 kg against 300.000001 g), convertible and odd units, missing quantities,
+// negative amounts, closed and expired proposals, wrong purposes, pods matching themselves.
+
+/** Dimension and factor to the dimension's base unit, written out again for the reference. */
+const REF_DIMENSIONS: Record<string, [string, string]> = {
+  gram: ["mass", "0.001"],
+  kilogram: ["mass", "1"],
+  tonne: ["mass", "1000"],
+  litre: ["volume", "1"],
+  cubicMetre: ["volume", "1000"],
+  hour: ["time", "1"],
+  day: ["time", "24"],
+};
+/** The float scale matching reports `share` in (the dimension's smallest unit). */
+const REF_SMALL: Record<string, number> = { gram: 1, kilogram: 1000, tonne: 1_000_000, litre: 1, cubicMetre: 1000, hour: 1, day: 24 };
+
+function refMatch(offers: readonly MatchProposal[], needs: readonly MatchProposal[], now: Date, options: MatchOptions = {}): { matches: Match[]; total: number } {
+  const live = (x: MatchProposal) =>
+    x.status === "open" && (x.expiresAt === null || x.expiresAt.getTime() > now.getTime()) && (x.availableUntil === null || x.availableUntil.getTime() > now.getTime());
+  const compatible = (a: string, b: string) => {
+    const da = REF_DIMENSIONS[a];
+    const db = REF_DIMENSIONS[b];
+    if (da || db) return da !== undefined && db !== undefined && da[0] === db[0];
+    return a === b;
+  };
+  const category = (c: string | null) => (c ?? "").trim().toLowerCase();
+  const text = (x: MatchProposal) => x.remaining ?? x.quantity;
+  const exact = (t: string | null, unit: string) => (t === null ? null : Dec.max(0, new Dec(t)).times(REF_DIMENSIONS[unit]?.[1] ?? "1"));
+  const float = (t: string, unit: string) => (t.trim().startsWith("-") ? 0 : Number(t)) * (REF_SMALL[unit] ?? 1);
+  type Row = { match: Match; rank: number; needIndex: number; offerIndex: number };
+  const rows: Row[] = [];
+  needs.forEach((n, needIndex) => {
+    if (n.purpose !== "request" || !live(n)) return;
+    offers.forEach((o, offerIndex) => {
+      if (o.purpose !== "offer" || !live(o)) return;
+      if ((options.skipSamePod ?? true) && o.pod === n.pod) return;
+      if (!compatible(o.unit, n.unit)) return;
+      const bySpec = Boolean(o.specificationUri) && Boolean(n.specificationUri);
+      if (bySpec ? o.specificationUri !== n.specificationUri : category(o.category) === "" || category(o.category) !== category(n.category)) return;
+      const has = exact(text(o), o.unit);
+      const wants = exact(text(n), n.unit);
+      const full = has === null || wants === null || has.gte(wants);
+      const covered = has === null ? wants : wants === null ? has : Dec.min(has, wants);
+      const covers = covered === null ? null : covered.div(REF_DIMENSIONS[n.unit]?.[1] ?? "1").toDecimalPlaces(6, Dec.ROUND_DOWN);
+      const least = n.minimum === null || wants === null ? wants : Dec.min(exact(n.minimum, n.unit)!, wants);
+      const wantsFloat = wants === null ? 0 : float(text(n)!, n.unit);
+      const share = full || wantsFloat === 0 ? 1 : float(text(o)!, o.unit) / wantsFloat;
+      rows.push({
+        rank: (n.urgent ? 0 : 2) + (full ? 0 : 1),
+        needIndex,
+        offerIndex,
+        match: {
+          offer: o.key,
+          need: n.key,
+          offerPod: o.pod,
+          needPod: n.pod,
+          by: bySpec ? "specification" : "category",
+          urgent: n.urgent,
+          fit: full ? "full" : "partial",
+          enough: full || (has !== null && least !== null && has.gte(least)),
+          covers: covers === null ? null : covers.isZero() ? "0" : covers.toFixed(),
+          unit: n.unit,
+          share,
+        },
+      });
+    });
+  });
+  rows.sort((a, b) => a.rank - b.rank || b.match.share - a.match.share || a.needIndex - b.needIndex || a.offerIndex - b.offerIndex);
+  const perNeed = new Map<string, number>();
+  const kept = rows.filter((r) => {
+    const seen = perNeed.get(r.match.need) ?? 0;
+    perNeed.set(r.match.need, seen + 1);
+    return options.perNeed === undefined || seen < options.perNeed;
+  });
+  return { matches: kept.slice(0, options.limit ?? kept.length).map((r) => r.match), total: kept.length };
+}
+
+/** 249 g three ways: as floats in grams, 249, 249 and 248.99999999999997. */
+const TIES: ReadonlyArray<[string, string]> = [
+  ["gram", "249"],
+  ["kilogram", "0.249"],
+  ["tonne", "0.000249"],
+];
+
+/** Deterministic proposals (mulberry32) of `pods` pods, `perPod` of each purpose per pod. */
+function generated(seed: number, pods: number, perPod: number): { offers: MatchProposal[]; needs: MatchProposal[] } {
+  let a = seed >>> 0;
+  const rnd = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T,>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
+  const units = ["kilogram", "gram", "gram", "tonne", "litre", "cubicMetre", "hour", "day", "one", "EUR", "GBP"];
+  const categories = ["food", "Food ", " FOOD", "energy", "care", null, ""];
+  const specs = ["https://www.wikidata.org/wiki/Q1", "https://www.wikidata.org/wiki/Q2", "https://www.wikidata.org/wiki/Q3", ""];
+  const amounts = ["1", "2", "5", "10", "10", "20", "100", "0.3", "300", "300", "300.000001", "0.000001", "1000", "0.5", "24", "0", "-2", "7.123456"];
+  const dates = [null, null, null, LATER, EARLIER, NOW];
+  const statuses = ["open", "open", "open", "open", "open", "open", "open", "withdrawn", "expired", "fulfilled"] as const;
+  const offers: MatchProposal[] = [];
+  const needs: MatchProposal[] = [];
+  for (let p = 0; p < pods; p++) {
+    for (const purpose of ["offer", "request"] as const) {
+      for (let i = 0; i < perPod; i++) {
+        const quantity = rnd() < 0.15 ? null : pick(amounts);
+        // Now and then the same mass in three units: floats cannot tell, decimals must.
+        const tie = rnd() < 0.08 ? pick(TIES) : null;
+        const proposal: MatchProposal = {
+          key: `${purpose}:${p}:${i}`,
+          pod: `https://pod${p}.example/pods/p${p}`,
+          // A few of the wrong purpose: matching must ignore them.
+          purpose: rnd() < 0.03 ? (purpose === "offer" ? "request" : "offer") : purpose,
+          name: `${purpose} ${p}-${i}`,
+          unit: tie ? tie[0] : pick(units),
+          category: tie ? "food" : pick(categories),
+          specificationUri: rnd() < 0.4 ? pick(specs) : null,
+          quantity: tie ? tie[1] : quantity,
+          remaining: tie ? null : rnd() < 0.3 ? null : rnd() < 0.7 ? quantity : pick(amounts),
+          minimum: rnd() < 0.25 ? pick(amounts) : null,
+          urgent: rnd() < 0.15,
+          status: pick(statuses),
+          expiresAt: pick(dates),
+          availableUntil: rnd() < 0.2 ? pick(dates) : null,
+        };
+        (purpose === "offer" ? offers : needs).push(proposal);
+      }
+    }
+  }
+  return { offers, needs };
+}
+
+describe("matching against a slow reference", () => {
+  const cases: Array<[string, MatchOptions]> = [
+    ["all matches", {}],
+    ["the view's cut (5 per need, 200 listed)", { perNeed: 5, limit: 200 }],
+    ["1 per need, 7 listed", { perNeed: 1, limit: 7 }],
+    ["3 per need, same pod allowed", { perNeed: 3, skipSamePod: false }],
+    ["a limit only", { limit: 50 }],
+    ["a limit of 0 (counted, none listed)", { perNeed: 2, limit: 0 }],
+  ];
+  for (const [label, options] of cases) {
+    it(`gives the same matches, order and count: ${label}`, () => {
+      for (const seed of [1, 2, 3]) {
+        const { offers, needs } = generated(seed, 6, 60);
+        const expected = refMatch(offers, needs, NOW, options);
+        expect(expected.total).toBeGreaterThan(30);
+        expect(matchProposalsCounted(offers, needs, NOW, options)).toEqual(expected);
+        // The view's two directions: many offers against a few needs, and the other way round.
+        const few = (list: MatchProposal[]) => list.filter((x) => x.pod.startsWith("https://pod0."));
+        const many = (list: MatchProposal[]) => list.filter((x) => !x.pod.startsWith("https://pod0."));
+        expect(matchProposalsCounted(many(offers), few(needs), NOW, options)).toEqual(refMatch(many(offers), few(needs), NOW, options));
+        expect(matchProposalsCounted(few(offers), many(needs), NOW, options)).toEqual(refMatch(few(offers), many(needs), NOW, options));
+      }
+    });
+  }
+
+  it("covers the cases it is meant to: near ties, conversions, partial and insufficient matches, urgent first", () => {
+    const { offers, needs } = generated(1, 6, 60);
+    const all = refMatch(offers, needs, NOW).matches;
+    const offerOf = new Map(offers.map((o) => [o.key, o]));
+    const needOf = new Map(needs.map((x) => [x.key, x]));
+    expect(all.some((m) => m.by === "specification")).toBe(true);
+    expect(all.some((m) => m.by === "category")).toBe(true);
+    expect(all.some((m) => m.fit === "partial" && m.enough)).toBe(true);
+    expect(all.some((m) => m.fit === "partial" && !m.enough)).toBe(true);
+    expect(all.some((m) => m.covers === null)).toBe(true);
+    expect(all.some((m) => offerOf.get(m.offer)!.unit !== needOf.get(m.need)!.unit)).toBe(true);
+    // Exact ties across units (0.000249 t for 249 g, 249 g for 0.249 kg): full, and covering all of it.
+    const tied = all.filter((m) => {
+      const o = offerOf.get(m.offer)!;
+      const x = needOf.get(m.need)!;
+      return o.unit !== x.unit && TIES.some(([u, q]) => u === o.unit && q === o.quantity) && TIES.some(([u, q]) => u === x.unit && q === x.quantity);
+    });
+    expect(tied.length).toBeGreaterThan(3);
+    for (const m of tied) expect(m).toMatchObject({ fit: "full", enough: true, covers: needOf.get(m.need)!.quantity, share: 1 });
+    expect(all.some((m) => m.urgent)).toBe(true);
+    expect(all[0]!.urgent).toBe(true);
   });
 });
 
