@@ -47,6 +47,7 @@ import { findPod } from "../../src/services/pods.ts";
 import { findCharter, publishCharterRevision } from "../../src/services/charters.ts";
 import { createPostgresDatabase, freePort } from "../helpers/infra.ts";
 import { signCavage } from "./cavage.ts";
+import { measureCryptoFloor, type CryptoFloor } from "./crypto-floor.ts";
 import { startFakeRemote } from "./fake-remote.ts";
 import type { LoadMessage, LoadRequest, LoadSummary } from "./load.ts";
 import { benchBooks, formatBooksReport } from "./books.ts";
@@ -61,6 +62,8 @@ const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOAD_SCRIPT = new URL("./load.ts", import.meta.url);
 const REPO_ROOT = new URL("../../", import.meta.url);
 const POD_SLUG = "commons";
+/** The performance issue's inbox goal: signed Follows fully processed per second. */
+const INBOX_GOAL_PER_S = 200;
 const TARGETS = ["actor", "webfinger", "charter", "featured", "inbox", "mastodon", "books", "congress", "exchange", "fanout", "soak", "footprint"] as const;
 type Target = (typeof TARGETS)[number];
 
@@ -338,6 +341,10 @@ interface InboxResult {
   actorFetchesPerFollow: number;
   /** This process's CPU per Follow until both end points (includes the fake remote and the POSTing, which are small). */
   cpuMsPerFollow: number;
+  /** The performance issue's goal, Follows fully processed per second. */
+  goalPerSecond: number;
+  /** Baselines measured in the same run (tests/bench/crypto-floor.ts). */
+  floor: CryptoFloor;
 }
 
 function postOnce(url: URL, headers: Record<string, string>, body: string, agent: http.Agent): Promise<number> {
@@ -439,6 +446,8 @@ async function benchInbox(node: RunningNode, config: Config, options: Options): 
       acceptsDelivered: remote.acceptedCount(),
       actorFetchesPerFollow: remote.actorFetches() / n,
       cpuMsPerFollow: (cpu.user + cpu.system) / 1000 / n,
+      goalPerSecond: INBOX_GOAL_PER_S,
+      floor: await measureCryptoFloor(deps.db, pod.id),
     };
   } finally {
     agent.destroy();
@@ -519,6 +528,9 @@ function formatTable(report: Report): string {
       ),
       "",
       `  process CPU ${fixed(i.cpuMsPerFollow, 2)} ms per Follow; ${i.actorFetchesPerFollow.toFixed(2)} actor-document fetches per Follow`,
+      `  goal ≥ ${i.goalPerSecond} Follows/s fully processed (Accept delivered): ${fixed(i.acceptsDeliveredPerSecond === null ? null : i.acceptsDeliveredPerSecond / i.goalPerSecond, 2)}× the goal`,
+      `  crypto floor in this run (verify the Follow's RSA-2048 signature and digest, sign the Accept): ${i.floor.floorMsPerFollow.toFixed(2)} ms = ${i.floor.floorFollowsPerSecond.toFixed(0)} Follows/s on one core; the node spends ${(i.cpuMsPerFollow / i.floor.floorMsPerFollow).toFixed(1)}× that CPU per Follow`,
+      `  keys: the pod signs with RSA-${i.floor.podRsaBits ?? "?"} (goal: 2048 for new pods); one signature ${i.floor.signMs2048.toFixed(2)} ms at 2048 bits, ${i.floor.signMs4096.toFixed(2)} ms at 4096 (${(i.floor.signMs4096 / i.floor.signMs2048).toFixed(1)}×)`,
     );
   }
   if (report.mastodonPosts !== null) lines.push(`  (Mastodon API GETs on a pod with ${report.mastodonPosts} posts: its charter, offers and needs)`);
