@@ -137,8 +137,6 @@ export function isLive(p: Pick<MatchProposal, "status" | "expiresAt" | "availabl
  */
 interface Prepared {
   p: MatchProposal;
-  unitKey: string;
-  category: string | null;
   /** remaining (or quantity) in base units; null: any amount. */
   amount: number | null;
   /** What the need wants at least (its minimum, or the whole need), in base units. */
@@ -146,43 +144,49 @@ interface Prepared {
   factor: number;
   /** Position in the input (the last tie-break). */
   order: number;
-  /** A number per distinct pod (compared instead of the IRIs). */
-  podId: number;
-  /** Index keys: category and unit, specification and unit. */
-  categoryKey: string | null;
-  specKey: string | null;
-  /** The exact amount text and the unit factor, for the exact pass. */
+  /** The exact amount text, for the exact pass. */
   amountText: string | null;
+  /** `amount` is exact (a plain whole number): two exact amounts compare as floats. */
+  exact: boolean;
 }
 
 /** Factors to the dimension's SMALLEST unit, so they are whole numbers. */
 const SMALL_FACTORS: Readonly<Record<string, number>> = { gram: 1, kilogram: 1000, tonne: 1_000_000, litre: 1, cubicMetre: 1000, hour: 1, day: 24 };
 
-const nonNegative = (v: string | null): string | null => (v === null ? null : v.trim().startsWith("-") ? "0" : v);
+/** A negative amount counts as zero. */
+function nonNegative(v: string | null): string | null {
+  if (v === null) return null;
+  const first = v.charCodeAt(0);
+  if (first >= 48 && first <= 57) return v; // a digit first: the usual case, no copy
+  return v.trim().startsWith("-") ? "0" : v;
+}
 
-function prepare(p: MatchProposal, order: number, podIds: Map<string, number>): Prepared {
-  let podId = podIds.get(p.pod);
-  if (podId === undefined) podIds.set(p.pod, (podId = podIds.size));
+/** A whole number written plainly ("0", "42"), small enough to stay exact as a float, times any unit factor. */
+const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,8})$/;
+
+/** The category as compared (trimmed, lower case), or null when there is none. */
+function categoryOf(c: string | null): string | null {
+  if (!c) return null;
+  let key = categories.get(c);
+  if (key === undefined) {
+    key = c.trim().toLowerCase() || null;
+    if (categories.size < 1000) categories.set(c, key);
+  }
+  return key;
+}
+
+const categories = new Map<string, string | null>();
+
+function prepare(p: MatchProposal, order: number): Prepared {
   const factor = SMALL_FACTORS[p.unit] ?? 1;
   const amountText = nonNegative(p.remaining ?? p.quantity);
-  const minimumText = nonNegative(p.minimum);
   const amount = amountText === null ? null : Number(amountText) * factor;
-  const minimum = minimumText === null ? null : Number(minimumText) * factor;
-  const key = unitKey(p.unit);
-  const category = p.category ? p.category.trim().toLowerCase() || null : null;
-  return {
-    p,
-    unitKey: key,
-    category,
-    categoryKey: category === null ? null : `${category}\u0000${key}`,
-    specKey: p.specificationUri ? `${p.specificationUri}\u0000${key}` : null,
-    order,
-    podId,
-    amount,
-    wanted: minimum !== null && amount !== null && minimum < amount ? minimum : amount,
-    factor,
-    amountText,
-  };
+  let wanted = amount;
+  if (p.minimum !== null && amount !== null) {
+    const minimum = Number(nonNegative(p.minimum)) * factor;
+    if (minimum < amount) wanted = minimum;
+  }
+  return { p, order, amount, wanted, factor, amountText, exact: amountText !== null && PLAIN_INTEGER.test(amountText) };
 }
 
 /** a ≥ b, exactly: floats decide unless they are within rounding of each other. */
@@ -192,7 +196,7 @@ function gte(a: Prepared, aValue: number, aText: string, b: Prepared, bValue: nu
   return new Dec(aText).times(a.factor).gte(new Dec(bText).times(b.factor));
 }
 
-/** A candidate pair, cheaply scored (floats; exact decimals only for near ties). */
+/** A kept pair, scored. */
 interface Candidate {
   offer: Prepared;
   need: Prepared;
@@ -204,16 +208,20 @@ interface Candidate {
   offerOrder: number;
 }
 
+/** `text` × from / to in normal form, rounded down to 6 places (the covered quantity). */
+function scaled(text: string, from: number, to: number): string {
+  // Whole numbers into the same or a smaller unit (5 kg → 5000 g) are exact as floats.
+  if (from % to === 0 && PLAIN_INTEGER.test(text)) return String(Number(text) * (from / to));
+  const d = new Dec(text).times(from).div(to).toDecimalPlaces(6, Dec.ROUND_DOWN);
+  return d.isZero() ? "0" : d.toFixed();
+}
+
 function toMatch(c: Candidate): Match {
   const { offer, need, full } = c;
   const by: Match["by"] = offer.p.specificationUri && need.p.specificationUri ? "specification" : "category";
   // Exact covered quantity, in the need's unit.
   const source = need.amount === null ? offer : full ? need : offer;
-  let covers: string | null = null;
-  if (source.amountText !== null) {
-    const d = new Dec(source.amountText).times(source.factor).div(need.factor).toDecimalPlaces(6, Dec.ROUND_DOWN);
-    covers = d.isZero() ? "0" : d.toFixed();
-  }
+  const covers = source.amountText === null ? null : scaled(source.amountText, source.factor, need.factor);
   let enough = full;
   if (!full && need.wanted !== null && offer.amount !== null) {
     const wantedText = need.wanted === need.amount ? need.amountText! : nonNegative(need.p.minimum)!;
@@ -258,8 +266,27 @@ export function matchProposals(offers: readonly MatchProposal[], needs: readonly
 }
 
 /**
- * As matchProposals, with the number of matches before `limit`. Candidates are scored with
- * floats first; exact quantities are worked out only for the matches returned.
+ * Live offers of one unit key (a dimension, a currency, a unit): their positions in the
+ * input, ascending, by specification, and by category (those without a specification apart,
+ * since a need with a specification only meets those by category).
+ */
+interface UnitGroup {
+  bySpec: Map<string, number[]>;
+  byCategory: Map<string, number[]>;
+  byCategorySpecified: Map<string, number[]>;
+}
+
+/**
+ * As matchProposals, with the number of matches before `limit`.
+ *
+ * Candidates are scored with floats, without allocating, into the need's best `perNeed`;
+ * only those that beat the worst of the best `limit` so far become objects, and exact
+ * quantities are worked out only for the matches returned. Two shortcuts, both exact:
+ *  - offers are visited in input order, so once a need's best `perNeed` are all full, no
+ *    later offer can beat them (a full match's share is 1; the earlier offer wins a tie);
+ *  - once the best `limit` so far all rank as high as a need's best possible match (urgent
+ *    and full, or calm and full), that need only counts its matches, up to `perNeed`.
+ * Offers are prepared (amounts parsed) when a need first looks at them.
  */
 export function matchProposalsCounted(
   offers: readonly MatchProposal[],
@@ -268,115 +295,132 @@ export function matchProposalsCounted(
   options: MatchOptions = {},
 ): { matches: Match[]; total: number } {
   const skipSamePod = options.skipSamePod ?? true;
-  const perNeed = options.perNeed;
-  const bySpec = new Map<string, Prepared[]>();
-  const byCategory = new Map<string, Prepared[]>();
-  const podIds = new Map<string, number>();
+  const perNeed = options.perNeed ?? Infinity;
+  const limit = options.limit ?? Infinity;
+  if (perNeed <= 0) return { matches: [], total: 0 };
+  const groups = new Map<string, UnitGroup>();
   for (let i = 0; i < offers.length; i++) {
     const o = offers[i]!;
     if (o.purpose !== "offer" || !isLive(o, now)) continue;
-    const prepared = prepare(o, i, podIds);
-    if (prepared.specKey) push(bySpec, prepared.specKey, prepared);
-    if (prepared.categoryKey) push(byCategory, prepared.categoryKey, prepared);
+    const category = categoryOf(o.category);
+    if (!o.specificationUri && category === null) continue; // nothing to match it by
+    const key = unitKey(o.unit);
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { bySpec: new Map(), byCategory: new Map(), byCategorySpecified: new Map() }));
+    if (o.specificationUri) {
+      push(group.bySpec, o.specificationUri, i);
+      if (category !== null) push(group.byCategorySpecified, category, i);
+    } else push(group.byCategory, category!, i);
   }
-  const out: Candidate[] = [];
-  const found: Candidate[] = [];
-  /**
-   * Keeps `found` sorted and at most perNeed long (a small insertion sort). A pair that
-   * would not make it is scored with numbers only: no object is made for it.
-   */
-  const consider = (offer: Prepared, need: Prepared) => {
-    const full = need.amount === null || offer.amount === null || gte(offer, offer.amount, offer.amountText!, need, need.amount, need.amountText!);
-    const share = full || need.amount === 0 ? 1 : offer.amount! / need.amount!;
-    const rank = (need.p.urgent ? 0 : 2) + (full ? 0 : 1);
-    if (perNeed !== undefined && found.length === perNeed) {
-      const worst = found[perNeed - 1]!;
-      // compareCandidates(new, worst) >= 0, on the numbers (the need is the same).
-      if (rank !== worst.rank ? rank > worst.rank : share !== worst.share ? share < worst.share : offer.order >= worst.offerOrder) return;
-    }
-    const c: Candidate = { offer, need, full, share, rank, needOrder: need.order, offerOrder: offer.order };
-    if (perNeed === undefined) {
-      found.push(c);
-      return;
-    }
-    let i = found.length < perNeed ? found.length : perNeed - 1;
-    found[i] = c;
-    while (i > 0 && compareCandidates(found[i]!, found[i - 1]!) < 0) {
-      const t = found[i - 1]!;
-      found[i - 1] = found[i]!;
-      found[i] = t;
-      i--;
+  const prepared = new Array<Prepared | null>(offers.length).fill(null);
+
+  // One need's best, sorted (full first, larger share, earlier offer): parallel arrays.
+  const topOffer: Prepared[] = [];
+  const topFull: boolean[] = [];
+  const topShare: number[] = [];
+  let count = 0;
+  let need!: Prepared;
+
+  /** Scores the offers at `list` (ascending positions) against `need` into the need's best. */
+  const scan = (list: readonly number[]) => {
+    const needAmount = need.amount;
+    const needPod = need.p.pod;
+    for (let x = 0; x < list.length; x++) {
+      const at = list[x]!;
+      if (count >= perNeed && topFull[count - 1] && at > topOffer[count - 1]!.order) return;
+      const o = offers[at]!;
+      if (skipSamePod && o.pod === needPod) continue;
+      const offer = prepared[at] ?? (prepared[at] = prepare(o, at));
+      const amount = offer.amount;
+      let full = true;
+      let share = 1;
+      if (needAmount !== null && amount !== null) {
+        full = offer.exact && need.exact ? amount >= needAmount : gte(offer, amount, offer.amountText!, need, needAmount, need.amountText!);
+        if (!full && needAmount !== 0) share = amount / needAmount;
+      }
+      // Within one need the order is: full first, then the larger share, then the earlier offer.
+      let i = count;
+      if (count >= perNeed) {
+        i = count - 1;
+        if (!(full !== topFull[i] ? full : share !== topShare[i] ? share > topShare[i]! : at < topOffer[i]!.order)) continue;
+      } else count++;
+      while (i > 0) {
+        const j = i - 1;
+        if (!(full !== topFull[j] ? full : share !== topShare[j] ? share > topShare[j]! : at < topOffer[j]!.order)) break;
+        topOffer[i] = topOffer[j]!;
+        topFull[i] = topFull[j]!;
+        topShare[i] = topShare[j]!;
+        i = j;
+      }
+      topOffer[i] = offer;
+      topFull[i] = full;
+      topShare[i] = share;
     }
   };
+  /** Counts the offers at `list` that `pod`'s need would match, up to perNeed in all. */
+  const tally = (list: readonly number[], pod: string) => {
+    for (let x = 0; x < list.length && count < perNeed; x++) if (!(skipSamePod && offers[list[x]!]!.pod === pod)) count++;
+  };
+
+  // The best `limit` of all (sorted), and how many there are in all.
+  const best: Candidate[] = [];
+  let total = 0;
   for (let j = 0; j < needs.length; j++) {
     const n = needs[j]!;
     if (n.purpose !== "request" || !isLive(n, now)) continue;
-    const need = prepare(n, j, podIds);
-    found.length = 0;
-    if (need.specKey) {
-      const list = bySpec.get(need.specKey);
-      if (list) {
-        for (const offer of list) {
-          if (skipSamePod && offer.podId === need.podId) continue;
-          consider(offer, need);
-        }
+    const group = groups.get(unitKey(n.unit));
+    if (group === undefined) continue;
+    const specList = n.specificationUri ? group.bySpec.get(n.specificationUri) : undefined;
+    const category = categoryOf(n.category);
+    const plainList = category === null ? undefined : group.byCategory.get(category);
+    // Two specifications given: they decide (above), the category does not.
+    const specifiedList = category === null || n.specificationUri ? undefined : group.byCategorySpecified.get(category);
+    if (specList === undefined && plainList === undefined && specifiedList === undefined) continue;
+    count = 0;
+    const rankBase = n.urgent ? 0 : 2;
+    if (best.length >= limit && (limit <= 0 || best[best.length - 1]!.rank <= rankBase)) {
+      // Nothing of this need can make the list: count its matches only.
+      if (specList !== undefined) tally(specList, n.pod);
+      if (plainList !== undefined) tally(plainList, n.pod);
+      if (specifiedList !== undefined) tally(specifiedList, n.pod);
+      total += count;
+      continue;
+    }
+    need = prepare(n, j);
+    if (specList !== undefined) scan(specList);
+    if (plainList !== undefined) scan(plainList);
+    if (specifiedList !== undefined) scan(specifiedList);
+    total += count;
+    for (let k = 0; k < count; k++) {
+      const full = topFull[k]!;
+      const rank = rankBase + (full ? 0 : 1);
+      const share = topShare[k]!;
+      const offer = topOffer[k]!;
+      if (best.length >= limit) {
+        // Against the worst kept so far. It comes from an earlier need, or is an earlier offer
+        // of this one: on equal rank and share it stays.
+        const w = best[best.length - 1]!;
+        if (rank !== w.rank ? rank > w.rank : share <= w.share) break; // the rest of this need's best are worse still
       }
-    }
-    if (need.categoryKey) {
-      const list = byCategory.get(need.categoryKey);
-      if (list) {
-        for (const offer of list) {
-          // Two specifications given: they decide (above), the category does not.
-          if (need.specKey && offer.specKey) continue;
-          if (skipSamePod && offer.podId === need.podId) continue;
-          consider(offer, need);
-        }
+      const c: Candidate = { offer, need, full, share, rank, needOrder: j, offerOrder: offer.order };
+      if (limit === Infinity) {
+        best.push(c);
+        continue;
       }
-    }
-    for (const c of found) out.push(c);
-  }
-  const limit = options.limit;
-  const kept = limit !== undefined && out.length > limit ? best(out, limit) : out.sort(compareCandidates);
-  return { matches: kept.map(toMatch), total: out.length };
-}
-
-/**
- * The `k` smallest candidates in order, as a full sort would give them (the comparison is a
- * total order), without sorting all of them: a max-heap of k, then one sort of k.
- */
-function best(all: readonly Candidate[], k: number): Candidate[] {
-  if (k <= 0) return [];
-  const heap: Candidate[] = [];
-  const up = (i: number) => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (compareCandidates(heap[i]!, heap[parent]!) <= 0) return;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let largest = i;
-      if (l < heap.length && compareCandidates(heap[l]!, heap[largest]!) > 0) largest = l;
-      if (r < heap.length && compareCandidates(heap[r]!, heap[largest]!) > 0) largest = r;
-      if (largest === i) return;
-      [heap[i], heap[largest]] = [heap[largest]!, heap[i]!];
-      i = largest;
-    }
-  };
-  for (const c of all) {
-    if (heap.length < k) {
-      heap.push(c);
-      up(heap.length - 1);
-    } else if (compareCandidates(c, heap[0]!) < 0) {
-      heap[0] = c;
-      down(0);
+      // Insert in order (binary search), dropping the worst beyond the limit.
+      let lo = 0;
+      let hi = best.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareCandidates(best[mid]!, c) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      best.splice(lo, 0, c);
+      if (best.length > limit) best.pop();
     }
   }
-  return heap.sort(compareCandidates);
+  if (limit === Infinity) best.sort(compareCandidates);
+  return { matches: best.map(toMatch), total };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
