@@ -13,7 +13,6 @@ import * as congress from "../db/repos/congress.ts";
 import { listResources } from "../db/repos/books.ts";
 import { getPodBySlug } from "../db/repos/pods.ts";
 import { listTransfers } from "../db/repos/transfers.ts";
-import type { RemoteProposalRecord } from "../db/repos/proposals.ts";
 import { Dec } from "../domain/books/decimal.ts";
 import { periodOf, type Period } from "../domain/books/periods.ts";
 import { SUPPRESSED, type Figure, type SummaryContent } from "../domain/books/summary.ts";
@@ -24,7 +23,7 @@ import { congressTotals, quantityText, type CongressTotals } from "../domain/con
 import { notFound } from "../domain/errors.ts";
 import { findCharter, listFollowedCharters } from "./charters.ts";
 import { getPod } from "./pods.ts";
-import { listProposals, listRemoteProposals, type ProposalView } from "./proposals.ts";
+import { listProposals, type ProposalView } from "./proposals.ts";
 import type { ServiceDeps } from "./ports.ts";
 import { listSummaries } from "./summaries.ts";
 
@@ -172,7 +171,7 @@ export interface CongressView {
 
 /** Matches kept per need (the best ones). */
 export const MATCHES_PER_NEED = 5;
-/** The most neighbours' open offers and needs one view reads (urgent first, newest first). */
+/** The most neighbours' live offers and needs one view reads (urgent first, newest first). */
 export const REMOTE_PROPOSALS_READ = 50_000;
 /** Matches listed per direction. */
 export const MATCHES_LISTED = 200;
@@ -208,11 +207,11 @@ function ourProposal(p: ProposalView, actor: string, label: string): CongressPro
 }
 
 /** A sensible quantity to suggest in the claim command: the minimum, else the remaining, else one lot. */
-function suggestedQuantity(r: RemoteProposalRecord): string {
+function suggestedQuantity(r: congress.NeighbourProposalRecord): string {
   return r.minimum ?? (r.unitBased === true ? r.quantity : null) ?? r.remaining ?? r.quantity ?? "1";
 }
 
-function remoteProposal(r: RemoteProposalRecord, label: string, slug: string): CongressProposal {
+function remoteProposal(r: congress.NeighbourProposalRecord, label: string, slug: string): CongressProposal {
   const kind = r.purpose === "offer" ? "offer" : "need";
   const q = suggestedQuantity(r);
   return {
@@ -320,7 +319,7 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
   const [ourOffers, ourNeeds, remote, charters, ourCharter, ourSummaries, theirSummaries, resources, discrepancies] = await Promise.all([
     listProposals(deps, pod.slug, "offer", { status: "open" }),
     listProposals(deps, pod.slug, "need", { status: "open" }),
-    listRemoteProposals(deps, actors, { limit: REMOTE_PROPOSALS_READ }),
+    congress.listNeighbourProposals(deps.db, actors, now, REMOTE_PROPOSALS_READ),
     listFollowedCharters(deps, pod.slug),
     findCharter(deps, pod.slug),
     listSummaries(deps, pod.slug, { limit: 60 }),
@@ -474,7 +473,7 @@ export async function congressGlance(deps: ServiceDeps, slug: string, now: Date 
   const [offers, needs, remote] = await Promise.all([
     listProposals(deps, pod.slug, "offer", { status: "open" }),
     listProposals(deps, pod.slug, "need", { status: "open" }),
-    listRemoteProposals(deps, [...labels.keys()], { limit: REMOTE_PROPOSALS_READ }),
+    congress.listNeighbourProposals(deps.db, [...labels.keys()], now, REMOTE_PROPOSALS_READ),
   ]);
   const live = (p: CongressProposal) => isLive({ status: "open", expiresAt: p.expiresAt, availableUntil: p.availableUntil }, now);
   const ourNeeds = needs.map((p) => ourProposal(p, actor, ourLabel)).filter(live);
