@@ -348,10 +348,17 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
     .sort(byRecent)
     .map((s) => summaryBrief({ ...s, content: s.content, changedAfterPublication: false }, s.url));
 
+  // Each neighbour's proposals, in the order read (one pass, not one per neighbour).
+  const theirsByPod = new Map<string, CongressProposal[]>();
+  for (const p of theirs) {
+    const list = theirsByPod.get(p.pod);
+    if (list) list.push(p);
+    else theirsByPod.set(p.pod, [p]);
+  }
   const neighbourViews: CongressNeighbour[] = neighbours.map((n) => {
     const c = charterOf.get(n.actorIri);
     const content = c?.content as CharterContent | undefined;
-    const mine = theirs.filter((p) => p.pod === n.actorIri);
+    const mine = theirsByPod.get(n.actorIri) ?? [];
     return {
       actor: n.actorIri,
       handle: n.handle,
@@ -375,28 +382,22 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
     };
   });
 
-  // Matches both ways.
-  const byKey = new Map<string, CongressProposal>();
-  const keyed = (p: CongressProposal) => {
-    const key = `${p.ours ? "ours" : "remote"}:${p.id}`;
-    byKey.set(key, p);
-    return toMatchable(p, key);
-  };
-  const theirOffers = theirs.filter((p) => p.kind === "offer").map(keyed);
-  const theirNeeds = theirs.filter((p) => p.kind === "need").map(keyed);
-  const ourOfferItems = ours.offers.map(keyed);
-  const ourNeedItems = ours.needs.map(keyed);
-  const dress = (direction: CongressMatch["direction"]) => (m: Match): CongressMatch => {
-    const need = byKey.get(m.need)!;
-    const offer = byKey.get(m.offer)!;
+  // Matches both ways. A proposal's key is its place in its list ("o3": the fourth offer).
+  const theirOfferList = theirs.filter((p) => p.kind === "offer");
+  const theirNeedList = theirs.filter((p) => p.kind === "need");
+  const keyed = (list: readonly CongressProposal[], prefix: "o" | "n") => list.map((p, i) => toMatchable(p, `${prefix}${i}`));
+  const at = (list: readonly CongressProposal[], key: string) => list[Number(key.slice(1))]!;
+  const dress = (direction: CongressMatch["direction"], offers: readonly CongressProposal[], needs: readonly CongressProposal[]) => (m: Match): CongressMatch => {
+    const need = at(needs, m.need);
+    const offer = at(offers, m.offer);
     return { direction, by: m.by, urgent: m.urgent, fit: m.fit, enough: m.enough, covers: m.covers, unit: m.unit, share: m.share, text: matchText(m, need), claim: matchClaim(m, offer, need), offer, need };
   };
-  const forOur = matchProposalsCounted(theirOffers, ourNeedItems, now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
-  const forTheir = matchProposalsCounted(ourOfferItems, theirNeeds, now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
+  const forOur = matchProposalsCounted(keyed(theirOfferList, "o"), keyed(ours.needs, "n"), now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
+  const forTheir = matchProposalsCounted(keyed(ours.offers, "o"), keyed(theirNeedList, "n"), now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
   const more = forOur.total - forOur.matches.length + (forTheir.total - forTheir.matches.length);
 
   // Charters side by side (ours from our own charter).
-  const allNeeds = [...ours.needs, ...theirs.filter((p) => p.kind === "need")];
+  const allNeeds = [...ours.needs, ...theirNeedList];
   const side = sideBySide(
     [
       { pod: actor, label: ourLabel, charter: ourCharter?.content ?? null },
@@ -431,8 +432,8 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
     ours: { ...ours, summaries: ourBriefs },
     urgentNeeds,
     matches: {
-      forOurNeeds: forOur.matches.map(dress("for_our_need")),
-      forTheirNeeds: forTheir.matches.map(dress("for_their_need")),
+      forOurNeeds: forOur.matches.map(dress("for_our_need", theirOfferList, ours.needs)),
+      forTheirNeeds: forTheir.matches.map(dress("for_their_need", ours.offers, theirNeedList)),
       more,
     },
     sideBySide: side,
