@@ -170,7 +170,7 @@ function categoryOf(c: string | null): string | null {
   let key = categories.get(c);
   if (key === undefined) {
     key = c.trim().toLowerCase() || null;
-    if (categories.size < 1000) categories.set(c, key);
+    if (categories.size < 1000 && c.length <= 100) categories.set(c, key); // bounded: categories come from other pods
   }
   return key;
 }
