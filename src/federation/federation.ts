@@ -21,15 +21,12 @@ import { findPodCached, podKeyPairs } from "../services/pods.ts";
 import { registerCharter } from "./charter.ts";
 import { registerCollections } from "./collections.ts";
 import { registerInboxListeners } from "./inbox/index.ts";
-import { remoteDocumentLoaders, type RemoteDocumentLoaders } from "./remote-documents.ts";
+import { remoteDocumentLoaders } from "./remote-documents.ts";
 import { giveUpMs, retryDelayMs } from "./publish.ts";
 import { dateToInstant } from "./temporal.ts";
 import { PATHS, podProfileUrl } from "./uris.ts";
 
 export type HyphaeFederation = Federation<ServiceDeps>;
-
-/** The loaders each federation was built with (their counters, for benchmarks and tests). */
-export const federationLoaders = new WeakMap<HyphaeFederation, RemoteDocumentLoaders>();
 
 export interface FederationOptions {
   config: Config;
@@ -53,7 +50,6 @@ export function createHyphaeFederation(options: FederationOptions): HyphaeFedera
     authenticatedDocumentLoaderFactory: loaders.authenticatedDocumentLoaderFactory,
     ...deliveryPolicy(config),
   });
-  federationLoaders.set(federation, loaders);
   federation.setOutboxPermanentFailureHandler(onPermanentDeliveryFailure);
   registerActors(federation);
   registerCollections(federation);
