@@ -14,6 +14,7 @@ import { registerMeta } from "./http/meta.ts";
 import { installHostGuard, installInboxRateLimit, installSecurityHeaders, requestLogSerializer } from "./http/security.ts";
 import { registerPages } from "./http/pages/routes.ts";
 import { registerStewardApi } from "./http/api/steward.ts";
+import { registerStewardWeb } from "./http/steward/index.ts";
 import { installCors, registerMastodonApi } from "./http/mastodon/index.ts";
 import type { AppContext } from "./wiring.ts";
 
@@ -80,6 +81,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     outboxPending: () => ctx.outbox.pending(),
   });
   await registerStewardApi(app, ctx.deps);
+  // The steward web app (/pods/{slug}/steward/): forms over the same services, for signed-in stewards.
+  await registerStewardWeb(app, ctx.deps);
   // The Mastodon client API (read-only): pods as accounts, their Notes as statuses.
   await registerMastodonApi(app, ctx.deps);
   await registerPages(app, ctx.deps);

@@ -44,6 +44,10 @@ export interface Config {
     readonly handlerTimeoutSeconds: number;
   };
   readonly tokenTtlDays: number;
+  /** How long a steward's one-time sign-in link stays valid (minutes). */
+  readonly stewardInviteMinutes: number;
+  /** How long a steward web session lasts after sign-in (days). */
+  readonly stewardSessionDays: number;
   readonly outbox: {
     /** How long an outbound event (and each delivery of it) is retried before it is given up on. */
     readonly giveUpHours: number;
@@ -121,6 +125,8 @@ const variables = {
   QUEUE_MAX_ATTEMPTS: { schema: integer(1, 1000), default: "25" },
   QUEUE_HANDLER_TIMEOUT_SECONDS: { schema: integer(1, 3600), default: "60" },
   TOKEN_TTL_DAYS: { schema: integer(1, 3650), default: "90" },
+  STEWARD_INVITE_MINUTES: { schema: integer(1, 10080), default: "60" },
+  STEWARD_SESSION_DAYS: { schema: integer(1, 365), default: "30" },
   OUTBOX_GIVE_UP_HOURS: {
     schema: z
       .string()
@@ -196,6 +202,8 @@ export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
       handlerTimeoutSeconds: read(env, "QUEUE_HANDLER_TIMEOUT_SECONDS")!,
     }),
     tokenTtlDays: read(env, "TOKEN_TTL_DAYS")!,
+    stewardInviteMinutes: read(env, "STEWARD_INVITE_MINUTES")!,
+    stewardSessionDays: read(env, "STEWARD_SESSION_DAYS")!,
     outbox: Object.freeze({ giveUpHours: read(env, "OUTBOX_GIVE_UP_HOURS")! }),
     testFaults: Object.freeze(read(env, "HYPHAE_TEST_FAULTS") ?? []),
     // The admin socket exists for the embedded database, where a second process

@@ -207,6 +207,52 @@ token
     ),
   );
 
+const steward = program.command("steward").description("stewards of a pod in the web app: sign-in links and sessions");
+steward
+  .command("invite")
+  .description("print a one-time sign-in link for a new steward of the pod")
+  .requiredOption("--pod <slug>", "the pod")
+  .option("--minutes <n>", "how long the link works (default STEWARD_INVITE_MINUTES, 60)", (v) => Number(v))
+  .action(async (o: { pod: string; minutes?: number }) =>
+    print(await op("steward.invite", { pod: o.pod, ...(o.minutes !== undefined && { minutes: o.minutes }) }), (i: { url: string; expiresAt: string }) =>
+      `${i.url}\n\nThis one-time sign-in link for a new steward of ${o.pod} works once, until ${new Date(i.expiresAt).toISOString()}.\nSend it privately; whoever opens it first becomes a steward.`,
+    ),
+  );
+steward
+  .command("list")
+  .description("list the pod's stewards (by number; names are never recorded)")
+  .requiredOption("--pod <slug>")
+  .action(async (o: { pod: string }) =>
+    print(await op("steward.list", { pod: o.pod }), (ss: Array<{ number: number; invitedBy: number | null; createdAt: string; endedAt: string | null }>) =>
+      ss.length
+        ? ss.map((s) => `Steward ${s.number}  since ${new Date(s.createdAt).toISOString().slice(0, 10)}  invited by ${s.invitedBy ? `Steward ${s.invitedBy}` : "the operator"}${s.endedAt ? `  stepped down ${new Date(s.endedAt).toISOString().slice(0, 10)}` : ""}`).join("\n")
+        : `No stewards yet. Invite one with: npx hyphae steward invite --pod ${o.pod}`,
+    ),
+  );
+steward
+  .command("sessions")
+  .description("list the browsers signed in to the pod's steward pages")
+  .requiredOption("--pod <slug>")
+  .action(async (o: { pod: string }) =>
+    print(await op("steward.sessions", { pod: o.pod }), (ss: Array<{ id: string; stewardNumber: number; device: string; lastSeenAt: string }>) =>
+      ss.length ? ss.map((s) => `${s.id}  Steward ${s.stewardNumber}  ${s.device || "a browser"}  last seen ${new Date(s.lastSeenAt).toISOString()}`).join("\n") : "No one is signed in.",
+    ),
+  );
+steward
+  .command("end-session <id>")
+  .description("end one signed-in browser's session")
+  .requiredOption("--pod <slug>")
+  .action(async (id: string, o: { pod: string }) =>
+    print(await op("steward.end-session", { pod: o.pod, session: id }), (r: { ended: boolean }) => (r.ended ? `Ended session ${id}.` : `Session ${id} was not live.`)),
+  );
+steward
+  .command("end <number>")
+  .description("end a steward's stewardship and all their sessions")
+  .requiredOption("--pod <slug>")
+  .action(async (n: string, o: { pod: string }) =>
+    print(await op("steward.end", { pod: o.pod, number: Number(n) }), (r: { ended: boolean }) => (r.ended ? `Steward ${n} has stepped down.` : `Steward ${n} had already stepped down.`)),
+  );
+
 program
   .command("follow <target>")
   .description("follow a remote pod or account (@name@host or actor URL)")

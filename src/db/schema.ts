@@ -131,6 +131,48 @@ export interface StewardTokensTable {
   revoked_at: Timestamp | null;
 }
 
+export interface StewardsTable {
+  id: string;
+  pod_id: string;
+  number: number;
+  role: "steward";
+  invited_by: string | null;
+  created_at: Timestamp;
+  ended_at: Timestamp | null;
+}
+
+export interface StewardInvitesTable {
+  id: string;
+  pod_id: string;
+  secret_digest: string;
+  steward_id: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface StewardSessionsTable {
+  id: string;
+  pod_id: string;
+  steward_id: string;
+  secret_digest: string;
+  csrf_token: string;
+  device: Generated<string>;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ended_at: Timestamp | null;
+}
+
+export interface PodIconsTable {
+  pod_id: string;
+  media_type: string;
+  bytes: Uint8Array;
+  digest: string;
+  updated_at: Timestamp;
+}
+
 export interface FedifyKvTable {
   key: string;
   value: Json<unknown>;
@@ -484,6 +526,10 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   inbox_activities: InboxActivitiesTable;
   steward_tokens: StewardTokensTable;
+  stewards: StewardsTable;
+  steward_invites: StewardInvitesTable;
+  steward_sessions: StewardSessionsTable;
+  pod_icons: PodIconsTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
   fedify_queue_dead: FedifyQueueDeadTable;

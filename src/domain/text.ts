@@ -51,3 +51,12 @@ export function findBadText(value: unknown): BadText | null {
   }
   return null;
 }
+
+// An HTML tag or comment: `<b>`, `</p>`, `<script src=…>`, `<!-- … -->`, `<?xml`. A lone `<`
+// (as in "< 5 kg") and a bracketed link (`<https://…>`) are not.
+const MARKUP = /<\s*\/?\s*(?!https?:)[A-Za-z][^<>]*>|<!--|<\?[A-Za-z]/i;
+
+/** True when plain text carries HTML markup (a tag, a comment or a processing instruction). */
+export function hasMarkup(text: string): boolean {
+  return MARKUP.test(text);
+}

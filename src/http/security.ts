@@ -83,9 +83,10 @@ export function installSecurityHeaders(app: FastifyInstance): void {
     reply.header("x-content-type-options", "nosniff");
     const type = String(reply.getHeader("content-type") ?? "");
     if (type.startsWith("text/html")) {
-      reply.header("content-security-policy", CONTENT_SECURITY_POLICY);
+      // A route may set a stricter referrer policy (steward pages: none) or a CSP of its own.
+      if (!reply.hasHeader("content-security-policy")) reply.header("content-security-policy", CONTENT_SECURITY_POLICY);
       reply.header("x-frame-options", "DENY");
-      reply.header("referrer-policy", REFERRER_POLICY);
+      if (!reply.hasHeader("referrer-policy")) reply.header("referrer-policy", REFERRER_POLICY);
     }
     return payload;
   });

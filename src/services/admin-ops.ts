@@ -12,6 +12,7 @@ import * as outbox from "./outbox.ts";
 import * as pods from "./pods.ts";
 import * as queue from "./queue.ts";
 import * as tokens from "./tokens.ts";
+import * as stewardSessions from "./steward-sessions.ts";
 import { podView } from "./views.ts";
 import type { ServiceDeps } from "./ports.ts";
 import { BOOK_OPS, BOOK_POD_WRITES } from "./book-ops.ts";
@@ -82,6 +83,21 @@ const OPS = {
     },
   },
   "token.list": { args: pod, run: (deps: ServiceDeps, a: { pod: string }) => tokens.listTokens(deps, a.pod) },
+  "steward.invite": {
+    args: pod.extend({ minutes: z.number().int().min(1).max(10_080).optional() }),
+    run: (deps: ServiceDeps, a: { pod: string; minutes?: number }) =>
+      stewardSessions.createInvite(deps, { podSlug: a.pod, ...(a.minutes !== undefined && { minutes: a.minutes }) }),
+  },
+  "steward.list": { args: pod, run: (deps: ServiceDeps, a: { pod: string }) => stewardSessions.listStewards(deps, a.pod) },
+  "steward.sessions": { args: pod, run: (deps: ServiceDeps, a: { pod: string }) => stewardSessions.listSessions(deps, a.pod) },
+  "steward.end-session": {
+    args: pod.extend({ session: z.string().min(1) }),
+    run: (deps: ServiceDeps, a: { pod: string; session: string }) => stewardSessions.endSession(deps, a.pod, a.session),
+  },
+  "steward.end": {
+    args: pod.extend({ number: z.number().int().min(1) }),
+    run: (deps: ServiceDeps, a: { pod: string; number: number }) => stewardSessions.endStewardship(deps, a.pod, a.number),
+  },
   follow: {
     args: pod.extend({ target: z.string().min(1) }),
     run: (deps: ServiceDeps, a: { pod: string; target: string }) => follows.requestFollow(deps, a.pod, a.target),

@@ -1,0 +1,12 @@
+/** Steward pages: Claims (being built; see issue 13). */
+import type { FastifyInstance } from "fastify";
+import { html } from "../../lib/html.ts";
+import type { ServiceDeps } from "../../services/ports.ts";
+import { stewardGet } from "./forms.ts";
+import { stewardPage } from "./layout.ts";
+
+export function registerClaimForms(app: FastifyInstance, deps: ServiceDeps): void {
+  stewardGet(app, deps, "/claims", async (ctx) =>
+    stewardPage(ctx, { title: "Claims", section: "claims" }, html`<h1>Claims</h1><p>This page is not built yet: use the <code>hyphae</code> command or the steward API.</p>`),
+  );
+}
