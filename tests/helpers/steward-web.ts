@@ -94,7 +94,7 @@ export class StewardClient {
   }
 
   /** Posts a multipart form (file uploads), hidden fields taken from the page at `from`. */
-  async upload(path: string, from: string, fields: Record<string, string>, files: Record<string, { name: string; type: string; bytes: Uint8Array }>): Promise<WebResponse> {
+  async upload(path: string, from: string, fields: Record<string, string>, files: Record<string, { name: string; type: string; bytes: Uint8Array<ArrayBuffer> }>): Promise<WebResponse> {
     const page = await this.get(from);
     const form = new FormData();
     for (const [name, value] of Object.entries({ ...formOf(page.text, path), ...fields })) form.append(name, value);

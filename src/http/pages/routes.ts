@@ -18,6 +18,7 @@ import { podBooksLink, registerBookPages } from "./books.ts";
 import { podCongressSection, registerCongressPages } from "./congress.ts";
 import { registerProposalPages } from "./proposals.ts";
 import { registerTransferPages } from "./transfers.ts";
+import { registerIconRoute } from "./icon.ts";
 
 export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
   const origin = deps.config.publicUrl;
@@ -97,6 +98,7 @@ ${books}`;
   await registerProposalPages(app, deps);
   await registerCongressPages(app, deps);
   await registerTransferPages(app, deps);
+  await registerIconRoute(app, deps);
 
   // Hashtag links in federated charters point here: the charters published on this node.
   app.get<{ Params: { tag: string } }>("/tags/:tag", async (request, reply) => {
