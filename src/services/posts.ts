@@ -294,6 +294,13 @@ export async function findPodAccountBySlug(deps: ServiceDeps, slug: string): Pro
 // ---------------------------------------------------------------------------------------
 // Posts
 
+/** The kinds of post a pod has published (so a page promises followers only what the pod posts). */
+export async function publishedPostKinds(deps: ServiceDeps, pod: Pod): Promise<Set<PostKind>> {
+  if (pod.retiredAt) return new Set();
+  const metas = await loadMetas(deps, [pod], pod.id);
+  return new Set(metas.map((m) => m.kind));
+}
+
 /** One pod's posts (none for an unknown or retired pod). */
 export async function listPodPosts(deps: ServiceDeps, podId: string, query: PostQuery): Promise<PostPage> {
   const pod = UUID.test(podId) ? await getPodById(deps.db, podId) : null;

@@ -170,7 +170,8 @@ describe("HTML pages", () => {
     const page = r.text;
     expect(page).toContain("<h1>Oak Street</h1>");
     expect(page).toContain(`@oak-street@${node.host}`);
-    expect(page).toMatch(/Follow this pod from Mastodon/);
+    expect(page).toMatch(/Follow this pod/);
+    expect(page).toMatch(/How to follow from Mastodon/);
     expect(page).toMatch(/search box/);
     expect(page).toContain(`<link rel="alternate" type="application/activity+json" href="${node.actorUrl("oak-street")}">`);
     expect(page).toContain(`<meta property="og:title" content="Oak Street (@oak-street@${node.host})">`);

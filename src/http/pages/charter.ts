@@ -20,6 +20,8 @@ import { escapeHtml, html, raw, type SafeHtml } from "../../lib/html.ts";
 import * as charters from "../../services/charters.ts";
 import { findPod } from "../../services/pods.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
+import { podHandle } from "../../services/views.ts";
+import { FOLLOW_BOX_STYLE, followBox } from "./follow-box.ts";
 import { notFoundPage, page, sendHtml } from "./layout.ts";
 
 type CharterView = charters.CharterView;
@@ -267,6 +269,7 @@ export async function renderCharterPage(deps: ServiceDeps, slug: string): Promis
 <p class="muted">People's Service Charter of <a href="${profileUrl}">${pod.name}</a></p>
 <h1>${charter.content.title}</h1>
 ${reviewLine(charter)}
+${await followBox(deps, pod, podHandle(deps, pod.slug))}
 ${charterBody(charter.content, 2)}
 <section id="history">
 <h2>History</h2>
@@ -285,6 +288,7 @@ ${timeline(deps, pod.slug, revisions)}
         type: "article",
         publishedAt: charter.publishedAt,
         modifiedAt: charter.updatedAt,
+        style: FOLLOW_BOX_STYLE,
       },
       body,
     ),

@@ -19,6 +19,7 @@ import { podCongressSection, registerCongressPages } from "./congress.ts";
 import { registerProposalPages } from "./proposals.ts";
 import { registerTransferPages } from "./transfers.ts";
 import { registerIconRoute } from "./icon.ts";
+import { FOLLOW_BOX_STYLE, followBox } from "./follow-box.ts";
 
 export async function registerPages(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
   const origin = deps.config.publicUrl;
@@ -43,24 +44,18 @@ ${retired.length ? html`<p class="muted">Retired: ${retired.map((p, i) => html`$
     }
     if (pod.retiredAt) return retiredPodPage(pod, reply);
     const [view, charter, books, congress] = await Promise.all([podView(deps, pod), podCharterSection(deps, pod), podBooksLink(deps, pod), podCongressSection(deps, pod)]);
+    const follow = await followBox(deps, pod, view.handle);
     const body = html`
 ${pod.iconUrl ? html`<img src="${pod.iconUrl}" alt="" width="72" height="72" style="border-radius:.6rem">` : ""}
 <h1>${pod.name}</h1>
 <p><span class="handle">${view.handle}</span></p>
 ${pod.summary ? raw(textToHtml(pod.summary)) : html`<p class="muted">This pod has not written a summary yet.</p>`}
+${follow}
 <p class="muted">${view.followers} ${view.followers === 1 ? "follower" : "followers"} · follows ${view.following} ${view.following === 1 ? "pod" : "pods"}</p>
 ${raw(congress)}
 ${charter.html}
 ${books}
-<div class="card">
-<h2 style="margin-top:0">Follow this pod from Mastodon</h2>
-<ol>
-<li>Copy the handle <span class="handle">${view.handle}</span>.</li>
-<li>Paste it into the search box of your Mastodon (or other fediverse) app.</li>
-<li>Open the pod's profile and press <strong>Follow</strong>.${pod.manuallyApprovesFollowers ? " The pod's stewards approve new followers by hand." : ""}</li>
-</ol>
-<p class="muted">Its charter, offers, needs and summaries of its open books then arrive in your home timeline as ordinary posts.</p>
-</div>`;
+`;
     return sendHtml(
       reply,
       page(
@@ -70,6 +65,7 @@ ${books}
           url: view.actorUrl,
           activityPubUrl: view.actorUrl,
           image: pod.iconUrl,
+          style: FOLLOW_BOX_STYLE,
         },
         body,
       ),
