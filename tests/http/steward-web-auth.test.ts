@@ -55,6 +55,15 @@ describe("sign-in links", () => {
     expect(codeOn(reopened.text)).toBe("INVITE_USED");
   });
 
+  it("two browsers racing with one link: exactly one is signed in", async () => {
+    const invite = await createInvite(node.deps, { podSlug: "oak-street" });
+    const stewardsBefore = (await listStewards(node.deps, "oak-street")).length;
+    const browsers = Array.from({ length: 4 }, () => new StewardClient(node.origin, "oak-street"));
+    const answers = await Promise.all(browsers.map((b) => b.useLink(invite.url!)));
+    expect(answers.map((a) => a.status).sort()).toEqual([303, 401, 401, 401]);
+    expect((await listStewards(node.deps, "oak-street")).length).toBe(stewardsBefore + 1);
+  });
+
   it("an expired link is refused with its own code", async () => {
     const invite = await createInvite(node.deps, { podSlug: "oak-street", minutes: 1 });
     const realNow = node.deps.clock.now;
