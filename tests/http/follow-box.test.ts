@@ -37,6 +37,7 @@ describe("Follow this pod", () => {
     expect(text).toContain(`<input id="handle-oak-street" type="text" readonly value="@oak-street@${node.host}">`);
     expect(text).toContain('<label for="handle-oak-street">');
     expect(text).toContain("How to follow from Mastodon");
+    expect(text).toContain('<a href="/pods/oak-street/steward/">steward pages</a>');
   });
 
   it("names only what the pod posts: a pod with a charter promises its charter, not offers or books", async () => {

@@ -55,6 +55,7 @@ ${follow}
 ${raw(congress)}
 ${charter.html}
 ${books}
+<p class="muted">Stewards of ${pod.name}: <a href="/pods/${pod.slug}/steward/">steward pages</a> (sign in with your one-time link).</p>
 `;
     return sendHtml(
       reply,
