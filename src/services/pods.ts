@@ -67,7 +67,8 @@ export async function findPodCached(deps: ServiceDeps, slug: string): Promise<Po
   return podCache.get(deps, slug, () => pods.getPodBySlug(deps.db, slug));
 }
 
-function forgetPod(deps: ServiceDeps, slug: string): void {
+/** Drops this process's remembered copy of a pod after a change made outside this file (its icon). */
+export function forgetPod(deps: ServiceDeps, slug: string): void {
   podCache.forget(deps, slug);
 }
 

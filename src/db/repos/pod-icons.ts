@@ -16,3 +16,8 @@ export async function getPodIcon(db: Db, podId: string): Promise<{ mediaType: st
   const row = await db.selectFrom("pod_icons").selectAll().where("pod_id", "=", podId).executeTakeFirst();
   return row ? { mediaType: row.media_type, bytes: row.bytes, digest: row.digest, updatedAt: row.updated_at } : null;
 }
+
+export async function deletePodIcon(db: Db, podId: string): Promise<boolean> {
+  const result = await db.deleteFrom("pod_icons").where("pod_id", "=", podId).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
