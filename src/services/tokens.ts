@@ -4,7 +4,10 @@
  */
 import { SignJWT, jwtVerify, generateKeyPair, exportJWK, importJWK, errors as joseErrors, type JWK } from "jose";
 import { sql } from "kysely";
-import { notFound, unauthenticated } from "../domain/errors.ts";
+import { z } from "zod";
+import { conflict, notFound, unauthenticated } from "../domain/errors.ts";
+import { parseOrThrow } from "../domain/pods.ts";
+import { writeOnce } from "./idempotency.ts";
 import { getPod } from "./pods.ts";
 import type { ServiceDeps } from "./ports.ts";
 
@@ -63,19 +66,34 @@ export interface IssuedToken {
   jti: string;
   podSlug: string;
   role: TokenRole;
+  label: string | null;
   expiresAt: Date;
 }
 
+/** What a token may be given: a plain label and a lifetime in whole days (as the CLI takes them). */
+const tokenRequestSchema = z.object({
+  label: z.string().trim().max(200, "The label is too long: at most 200 characters.").nullable().optional(),
+  ttlDays: z.number({ message: "Give the number of days as a whole number." }).int("Give the number of days as a whole number.").min(1, "A token lasts at least 1 day.").max(3650, "A token lasts at most 3650 days (10 years).").optional(),
+});
+
+/**
+ * Issues a steward token for a pod. Under a form's one-time key (the steward web app), a
+ * repeat of the same form finds the first token's record and answers TOKEN_ALREADY_ISSUED
+ * (409, with its id): the token itself is never stored, so it can be shown only once, and a
+ * second one is never made without the steward knowing.
+ */
 export async function issueToken(
   deps: ServiceDeps,
   input: { podSlug: string; role?: TokenRole; label?: string | null; ttlDays?: number },
 ): Promise<IssuedToken> {
   const pod = await getPod(deps, input.podSlug);
   const role = input.role ?? "steward";
+  const request = parseOrThrow(tokenRequestSchema, { label: input.label, ttlDays: input.ttlDays }, "INVALID_TOKEN_REQUEST");
+  const label = request.label ? request.label : null;
   const { privateKey } = await signingKeys(deps);
   const jti = deps.ids.uuid();
   const issuedAt = deps.clock.now();
-  const expiresAt = new Date(issuedAt.getTime() + (input.ttlDays ?? deps.config.tokenTtlDays) * 86_400_000);
+  const expiresAt = new Date(issuedAt.getTime() + (request.ttlDays ?? deps.config.tokenTtlDays) * 86_400_000);
   const token = await new SignJWT({ pod: pod.slug, role })
     .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
     .setIssuer(deps.config.publicUrl.origin)
@@ -85,11 +103,18 @@ export async function issueToken(
     .setIssuedAt(Math.floor(issuedAt.getTime() / 1000))
     .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
     .sign(privateKey);
-  await deps.db
-    .insertInto("steward_tokens")
-    .values({ jti, pod_id: pod.id, role, label: input.label ?? null, issued_at: issuedAt, expires_at: expiresAt })
-    .execute();
-  return { token, jti, podSlug: pod.slug, role, expiresAt };
+  const made = await writeOnce(deps, async (trx) => {
+    await trx.insertInto("steward_tokens").values({ jti, pod_id: pod.id, role, label, issued_at: issuedAt, expires_at: expiresAt }).execute();
+    return { jti, label, expiresAt };
+  });
+  if (made.jti !== jti) {
+    throw conflict("TOKEN_ALREADY_ISSUED", "This form was already sent, and its token was shown then; no second token was made.", {
+      jti: made.jti,
+      label: made.label,
+      expiresAt: made.expiresAt.toISOString(),
+    });
+  }
+  return { token, jti, podSlug: pod.slug, role, label, expiresAt };
 }
 
 /** Checks a bearer token. Every failure is a 401 with its own stable code. */
@@ -128,14 +153,23 @@ export async function verifyToken(deps: ServiceDeps, token: string | undefined |
   return { jti: row.jti, podId: row.pod_id, podSlug: row.slug, role: row.role, expiresAt: row.expires_at };
 }
 
-export async function revokeToken(deps: ServiceDeps, jti: string): Promise<void> {
+/**
+ * Revokes a token by its id. With `podSlug` (a steward of that pod), only that pod's own
+ * tokens: another pod's answers TOKEN_NOT_FOUND, as an unknown id does. Revoking a revoked
+ * token keeps its first revocation time.
+ */
+export async function revokeToken(deps: ServiceDeps, jti: string, podSlug?: string): Promise<void> {
   if (!/^[0-9a-f-]{36}$/i.test(jti)) throw notFound("TOKEN_NOT_FOUND", `No token with id ${jti}`);
-  const r = await deps.db
-    .updateTable("steward_tokens")
-    .set({ revoked_at: sql<Date>`coalesce(revoked_at, ${deps.clock.now()})` })
-    .where("jti", "=", jti)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) === 0) throw notFound("TOKEN_NOT_FOUND", `No token with id ${jti}`);
+  const pod = podSlug === undefined ? null : await getPod(deps, podSlug);
+  const updated = await writeOnce(deps, async (trx) => {
+    let q = trx
+      .updateTable("steward_tokens")
+      .set({ revoked_at: sql<Date>`coalesce(revoked_at, ${deps.clock.now()})` })
+      .where("jti", "=", jti);
+    if (pod) q = q.where("pod_id", "=", pod.id);
+    return Number((await q.executeTakeFirst()).numUpdatedRows);
+  });
+  if (updated === 0) throw notFound("TOKEN_NOT_FOUND", pod ? `${pod.slug} has no token with id ${jti}` : `No token with id ${jti}`);
 }
 
 export async function listTokens(deps: ServiceDeps, podSlug: string) {
