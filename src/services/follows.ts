@@ -106,9 +106,15 @@ export async function removeFollower(deps: ServiceDeps, podSlug: string, actorIr
   await deps.outbox.flush();
 }
 
-export async function listFollowers(deps: ServiceDeps, podSlug: string, status: FollowerStatus = "accepted") {
+/** A pod's followers (or pending requests) in the order they came; `page` reads them a slice at a time. */
+export async function listFollowers(
+  deps: ServiceDeps,
+  podSlug: string,
+  status: FollowerStatus = "accepted",
+  page: { limit?: number; after?: { createdAt: Date; actorIri: string } | null } = {},
+) {
   const pod = await getPod(deps, podSlug);
-  return follows.listFollowers(deps.db, pod.id, { status });
+  return follows.listFollowers(deps.db, pod.id, { status, ...page });
 }
 
 
@@ -189,9 +195,10 @@ async function resolveFollowedActor(deps: ServiceDeps, pod: Pod, target: string)
   return match.actorIri;
 }
 
-export async function listFollowing(deps: ServiceDeps, podSlug: string) {
+/** The actors a pod follows (any state), oldest first; `page` reads them a slice at a time. */
+export async function listFollowing(deps: ServiceDeps, podSlug: string, page: { limit?: number; offset?: number } = {}) {
   const pod = await getPod(deps, podSlug);
-  return follows.listFollowing(deps.db, pod.id);
+  return follows.listFollowing(deps.db, pod.id, page);
 }
 
 
