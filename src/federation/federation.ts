@@ -10,11 +10,9 @@ import {
   type KvStore,
   type MessageQueue,
 } from "@fedify/fedify";
-import { Endpoints, Group, Image, Tombstone } from "@fedify/vocab";
+import { Group, Tombstone } from "@fedify/vocab";
 import { Temporal as TemporalPolyfill } from "@js-temporal/polyfill";
 import type { Config } from "../config.ts";
-import type { Pod } from "../domain/pods.ts";
-import { textToHtml } from "../lib/html.ts";
 import type { ServiceDeps } from "../services/ports.ts";
 import { removeGoneActor } from "../services/follows.ts";
 import { findPodCached, podKeyPairs } from "../services/pods.ts";
@@ -24,7 +22,8 @@ import { registerInboxListeners } from "./inbox/index.ts";
 import { remoteDocumentLoaders } from "./remote-documents.ts";
 import { giveUpMs, retryDelayMs } from "./publish.ts";
 import { dateToInstant } from "./temporal.ts";
-import { PATHS, podProfileUrl } from "./uris.ts";
+import { PATHS } from "./uris.ts";
+import { renderPodActor } from "./pod-actor.ts";
 
 export type HyphaeFederation = Federation<ServiceDeps>;
 
@@ -138,30 +137,6 @@ async function loadKeyPairs(deps: ServiceDeps, podId: string): Promise<CryptoKey
  * their source document, which Fedify then serves as is.
  */
 const actorCache = new Map<string, { stamp: number; actor: Group }>();
-
-async function renderPodActor(ctx: Context<ServiceDeps>, pod: Pod): Promise<Group> {
-  const keys = await ctx.getActorKeyPairs(pod.slug);
-  return new Group({
-    id: ctx.getActorUri(pod.slug),
-    preferredUsername: pod.slug,
-    name: pod.name,
-    summary: pod.summary ? textToHtml(pod.summary) : null,
-    url: podProfileUrl(new URL(ctx.canonicalOrigin), pod.slug),
-    icon: pod.iconUrl ? new Image({ url: new URL(pod.iconUrl) }) : null,
-    inbox: ctx.getInboxUri(pod.slug),
-    endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
-    outbox: ctx.getOutboxUri(pod.slug),
-    followers: ctx.getFollowersUri(pod.slug),
-    following: ctx.getFollowingUri(pod.slug),
-    featured: ctx.getFeaturedUri(pod.slug),
-    manuallyApprovesFollowers: pod.manuallyApprovesFollowers,
-    discoverable: true,
-    indexable: true,
-    published: dateToInstant(pod.createdAt),
-    publicKey: keys[0]?.cryptographicKey ?? null,
-    assertionMethods: keys.filter((k) => k.privateKey.algorithm.name === "Ed25519").map((k) => k.multikey),
-  });
-}
 
 function registerActors(federation: HyphaeFederation): void {
   federation

@@ -28,7 +28,7 @@ import os from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Context } from "@fedify/fedify";
 import type { Transaction } from "kysely";
-import { Accept, Delete, Follow, PUBLIC_COLLECTION, Reject, Undo, type Activity } from "@fedify/vocab";
+import { Accept, Delete, Follow, PUBLIC_COLLECTION, Reject, Undo, Update, type Activity } from "@fedify/vocab";
 import type { Database } from "../db/schema.ts";
 import { getPodById } from "../db/repos/pods.ts";
 import { getRemoteActor } from "../db/repos/follows.ts";
@@ -45,6 +45,7 @@ import {
 import type { Config } from "../config.ts";
 import type { OutboundEvent, Outbox, ServiceDeps } from "../services/ports.ts";
 import type { HyphaeFederation } from "./federation.ts";
+import { renderPodActor } from "./pod-actor.ts";
 import { charterEventToActivity } from "./charter.ts";
 import { summaryEventToActivity } from "./summary.ts";
 import { publishProposal } from "./proposal.ts";
@@ -179,6 +180,22 @@ const PUBLISHERS: Publishers = {
       id: podActivityUrl(new URL(ctx.origin), pod.slug, "delete", eventId),
       actor: me,
       object: me,
+      to: PUBLIC_COLLECTION,
+      cc: ctx.getFollowersUri(pod.slug),
+    });
+    await ctx.sendActivity({ identifier: pod.slug }, "followers", activity, { preferSharedInbox: true, orderingKey });
+    return { sent: true };
+  },
+  // The pod's profile changed: an Update carrying the actor as it is now (Mastodon refreshes
+  // the account from it). Sent after a retirement it would be wrong, so it is dropped then.
+  update_actor: async ({ ctx, deps, eventId, orderingKey }, event) => {
+    const pod = await getPodById(deps.db, event.podId);
+    if (!pod || pod.retiredAt) return { dropped: "its pod is gone or retired" };
+    const me = ctx.getActorUri(pod.slug);
+    const activity = new Update({
+      id: podActivityUrl(new URL(ctx.origin), pod.slug, "update", eventId),
+      actor: me,
+      object: await renderPodActor(ctx, pod),
       to: PUBLIC_COLLECTION,
       cc: ctx.getFollowersUri(pod.slug),
     });

@@ -244,3 +244,14 @@ export async function removeGoneActor(deps: ServiceDeps, actorIri: string, inbox
   deps.log.info("Removed a follower whose actor is gone (410 Gone)", { actor: actorIri, pods: removed });
   return removed;
 }
+
+/**
+ * A remote actor we already know sent an Update of itself (a new name, icon…): our copy
+ * follows it. Actors we do not know are not stored. Returns whether the copy changed.
+ */
+export async function refreshRemoteActor(deps: ServiceDeps, actor: RemoteActorInfo): Promise<boolean> {
+  const known = await follows.getRemoteActor(deps.db, actor.iri);
+  if (!known) return false;
+  await follows.upsertRemoteActor(deps.db, actor, deps.clock.now());
+  return known.name !== actor.name || known.inbox !== actor.inbox || known.url !== actor.url;
+}

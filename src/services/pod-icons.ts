@@ -68,9 +68,11 @@ export async function setPodIcon(deps: ServiceDeps, podSlug: string, bytes: Uint
   const stored = await writeOnce(deps, async (trx) => {
     await icons.upsertPodIcon(trx, { podId: pod.id, mediaType, bytes, digest, updatedAt: now });
     await podRows.updatePodProfile(trx, pod.id, patch, now);
+    if (iconUrl !== pod.iconUrl) await deps.outbox.record(trx, { kind: "update_actor", podId: pod.id });
     return { iconUrl, mediaType, digest };
   });
   forgetPod(deps, pod.slug);
+  await deps.outbox.flush();
   deps.log.info("Pod icon uploaded", { pod: pod.slug, mediaType: stored.mediaType, bytes: bytes.length });
   return stored;
 }
@@ -82,9 +84,11 @@ export async function removePodIcon(deps: ServiceDeps, podSlug: string): Promise
     const deleted = await icons.deletePodIcon(trx, pod.id);
     if (!deleted && pod.iconUrl === null) return { removed: false };
     await podRows.updatePodProfile(trx, pod.id, { iconUrl: null }, deps.clock.now());
+    if (pod.iconUrl !== null) await deps.outbox.record(trx, { kind: "update_actor", podId: pod.id });
     return { removed: true };
   });
   forgetPod(deps, pod.slug);
+  await deps.outbox.flush();
   return result;
 }
 

@@ -89,10 +89,25 @@ export async function listPods(deps: ServiceDeps): Promise<Pod[]> {
   return pods.listPods(deps.db);
 }
 
+/** Whether a patch changes what other servers show of the pod (its actor document). */
+export function profileChanged(pod: Pod, patch: Partial<Pick<Pod, "name" | "summary" | "iconUrl" | "manuallyApprovesFollowers">>): boolean {
+  return (
+    (patch.name !== undefined && patch.name !== pod.name) ||
+    (patch.summary !== undefined && patch.summary !== pod.summary) ||
+    (patch.iconUrl !== undefined && patch.iconUrl !== pod.iconUrl) ||
+    (patch.manuallyApprovesFollowers !== undefined && patch.manuallyApprovesFollowers !== pod.manuallyApprovesFollowers)
+  );
+}
+
 export async function updatePod(deps: ServiceDeps, slug: string, input: unknown): Promise<Pod> {
   const pod = assertPodActive(await getPod(deps, slug));
   const patch = parseOrThrow(podPatchSchema, input);
-  await writeOnce(deps, (trx) => pods.updatePodProfile(trx, pod.id, patch, deps.clock.now()));
+  await writeOnce(deps, async (trx) => {
+    await pods.updatePodProfile(trx, pod.id, patch, deps.clock.now());
+    // Followers' servers keep a copy of the actor: tell them when what they show changed.
+    if (profileChanged(pod, patch)) await deps.outbox.record(trx, { kind: "update_actor", podId: pod.id });
+  });
+  await deps.outbox.flush();
   forgetPod(deps, slug);
   return getPod(deps, slug);
 }

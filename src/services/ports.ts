@@ -33,6 +33,8 @@ export type OutboundEvent =
   | { kind: "charter_published"; podId: string; charterEventId: string }
   /** The pod retired: a Delete of its actor (actor = object) to Public and its followers. */
   | { kind: "delete_actor"; podId: string }
+  /** The pod's profile changed (name, summary, icon, follower approval): an Update of its actor to its followers. */
+  | { kind: "update_actor"; podId: string }
   /** A period summary of the open books (book_summaries row) to send to followers. */
   | { kind: "summary_published"; podId: string; summaryId: string }
   /**

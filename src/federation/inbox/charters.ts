@@ -4,7 +4,7 @@
  * sending), so we dereference the Note with a signed GET and read it there.
  */
 import type { InboxContext } from "@fedify/fedify";
-import { Note, type Create, type Update } from "@fedify/vocab";
+import { isActor, Note, type Create, type Update } from "@fedify/vocab";
 import { parseCharterInput, type CharterContent } from "../../domain/charter/model.ts";
 import { DomainError, invalid } from "../../domain/errors.ts";
 import { getRemoteCharter, receiveRemoteCharter, followingPodFor } from "../../services/charters.ts";
@@ -14,6 +14,8 @@ import { isSummaryDocument, onSummaryDocument } from "./summaries.ts";
 import { isProposalDocument, onProposalDocument } from "./proposals.ts";
 import { isEconomicEventDocument, onEconomicEventDocument } from "./transfers.ts";
 import { podWithClaimsWith } from "../../services/claims.ts";
+import { refreshRemoteActor } from "../../services/follows.ts";
+import { actorToRemoteActorInfo } from "../mappers.ts";
 
 type Ctx = InboxContext<ServiceDeps>;
 
@@ -22,6 +24,8 @@ export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update
   if (!activity.actorId || !activity.objectId) throw invalid("INCOMPLETE_ACTIVITY", "A Create or Update needs an actor and an object");
   const actorIri = activity.actorId.href;
   const objectId = activity.objectId;
+  // An actor updating itself (a pod's new name or icon): refresh the copy we keep.
+  if (objectId.href === actorIri) return onActorUpdated(ctx, activity, actorIri);
   // Objects live on their author's server.
   if (objectId.origin !== activity.actorId.origin) throw invalid("FOREIGN_OBJECT", `The object ${objectId.href} is on another server than its actor`);
   // A pod we follow, or one bound to one of our pods by a claim (its transfers still count
@@ -54,6 +58,19 @@ export async function onNoteCreatedOrUpdated(ctx: Ctx, activity: Create | Update
   if (!copy) return; // an ordinary post, not a charter
   const outcome = await receiveRemoteCharter(ctx.data, { actorIri, objectIri: objectId.href, ...copy, activity: ref });
   if (outcome === "stale") log.info("Fetched charter is not newer than ours", { actor: actorIri, revision: copy.revision });
+}
+
+/**
+ * The activity is signed by the actor and its object is that same actor, so the embedded
+ * object is the actor's own word about itself; an actor we do not know is not stored.
+ */
+async function onActorUpdated(ctx: Ctx, activity: Create | Update, actorIri: string): Promise<void> {
+  const object = await activity.getObject({ documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader });
+  if (!object || !isActor(object) || object.id?.href !== actorIri) return;
+  const info = actorToRemoteActorInfo(object);
+  if (!info) return;
+  const changed = await refreshRemoteActor(ctx.data, info);
+  if (changed) ctx.data.log.info("A followed actor updated its profile", { actor: actorIri });
 }
 
 /**
