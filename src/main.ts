@@ -35,6 +35,7 @@ async function printBanner(node: RunningNode): Promise<void> {
   }
   if (pods[0]) {
     lines.push(`Follow it from Mastodon by searching for ${(await podView(node.ctx.deps, pods[0])).handle}.`);
+    lines.push(`Sign in to its steward pages with a one-time link: npx hyphae steward invite --pod ${pods[0].slug}`);
     lines.push(`Get a steward token with: npx hyphae token issue --pod ${pods[0].slug}`);
   }
   lines.push("");

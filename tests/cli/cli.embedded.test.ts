@@ -141,6 +141,7 @@ describe("hyphae CLI while a node holds the data directory", () => {
     expect(banner).toContain(`Hyphae node is up at ${origin}`);
     expect(banner).toContain(`Oak Street: @oak-street@${host}  ${origin}/pods/oak-street`);
     expect(banner).toContain(`searching for @oak-street@${host}`);
+    expect(banner).toContain("Sign in to its steward pages with a one-time link: npx hyphae steward invite --pod oak-street");
     expect(banner).toContain("Get a steward token with: npx hyphae token issue --pod oak-street");
     // The pod existed already: no second pod was made from POD_SLUG.
     expect(banner).not.toContain("Created the pod");
