@@ -25,7 +25,7 @@ import type { ProposalPurpose } from "../domain/congress/model.ts";
 import { conflict, DomainError, invalid, notFound } from "../domain/errors.ts";
 import type { Pod } from "../domain/pods.ts";
 import { findBadText } from "../domain/text.ts";
-import { writeOnce } from "./idempotency.ts";
+import { storedResult, writeOnce } from "./idempotency.ts";
 import { applyOnce, DUPLICATE, type InboxActivityRef } from "./inbox.ts";
 import { getActivePod, getPod } from "./pods.ts";
 import type { ServiceDeps } from "./ports.ts";
@@ -133,6 +133,10 @@ export async function makeClaim(deps: ServiceDeps, slug: string, input: unknown)
   if (quantity === undefined || quantity === null || quantity === "") throw invalid("FIELD_REQUIRED", "quantity is required", { field: "quantity" });
   if (resource !== undefined && resource !== null && typeof resource !== "string") throw invalid("INVALID_FIELD", "resource must be the key of one of our resources", { field: "resource" });
   const pod = await getActivePod(deps, slug);
+  // A retry of a claim already sent answers it as sent, even if the proposal changed since
+  // (the claim itself may have taken the last of it).
+  const earlier = await storedResult<ClaimRecord>(deps);
+  if (earlier) return claimView(deps, pod, earlier.value);
   const remote = await getRemoteProposal(deps, ref.trim());
   if (!remote) throw notFound("PROPOSAL_NOT_KNOWN", `No offer or need ${ref} from a pod we follow: follow the pod first, then claim from its offers and needs`);
   const now = deps.clock.now();

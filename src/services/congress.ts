@@ -140,6 +140,8 @@ export interface CongressMatch {
    * neighbour's need, where our pod gives. Null when neither side is a neighbour's.
    */
   claim: string | null;
+  /** The same claim as data (what the steward pages' one-click form posts); null with `claim`. */
+  claimOn: { proposal: string; kind: "offer" | "need"; quantity: string } | null;
   offer: CongressProposal;
   need: CongressProposal;
 }
@@ -296,12 +298,15 @@ function matchText(m: Match, need: CongressProposal): string {
   return `covers ${quantityText(m.covers, m.unit)}${whole ? ` of ${quantityText(whole, need.unit)}` : ""}${m.enough ? "" : " (less than the need's minimum)"}`;
 }
 
-/** The claim command of a match, for the covered quantity in the claimed proposal's unit. */
-function matchClaim(m: Match, offer: CongressProposal, need: CongressProposal): string | null {
+/** The claim of a match, for the covered quantity in the claimed proposal's unit. */
+function matchClaim(m: Match, offer: CongressProposal, need: CongressProposal): Pick<CongressMatch, "claim" | "claimOn"> {
   const target = offer.claim ? offer : need.claim ? need : null;
-  if (!target?.claim) return null;
+  if (!target?.claim) return { claim: null, claimOn: null };
   const quantity = m.covers === null ? target.claim.api.body.quantity : (convertQuantity(m.covers, m.unit, target.unit) ?? target.claim.api.body.quantity);
-  return target.claim.command.replace(/--quantity \S+$/, `--quantity ${quantity}`);
+  return {
+    claim: target.claim.command.replace(/--quantity \S+$/, `--quantity ${quantity}`),
+    claimOn: { proposal: target.id, kind: target.kind, quantity },
+  };
 }
 
 const byRecent = (a: { periodStart: Date; periodKind: string }, b: { periodStart: Date; periodKind: string }) =>
@@ -390,7 +395,7 @@ export async function congressView(deps: ServiceDeps, slug: string, now: Date = 
   const dress = (direction: CongressMatch["direction"], offers: readonly CongressProposal[], needs: readonly CongressProposal[]) => (m: Match): CongressMatch => {
     const need = at(needs, m.need);
     const offer = at(offers, m.offer);
-    return { direction, by: m.by, urgent: m.urgent, fit: m.fit, enough: m.enough, covers: m.covers, unit: m.unit, share: m.share, text: matchText(m, need), claim: matchClaim(m, offer, need), offer, need };
+    return { direction, by: m.by, urgent: m.urgent, fit: m.fit, enough: m.enough, covers: m.covers, unit: m.unit, share: m.share, text: matchText(m, need), ...matchClaim(m, offer, need), offer, need };
   };
   const forOur = matchProposalsCounted(keyed(theirOfferList, "o"), keyed(ours.needs, "n"), now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
   const forTheir = matchProposalsCounted(keyed(ours.offers, "o"), keyed(theirNeedList, "n"), now, { perNeed: MATCHES_PER_NEED, limit: MATCHES_LISTED });
