@@ -17,7 +17,7 @@ import { getClaim, getClaimRules, listClaims } from "../../src/services/claims.t
 import { listFollowing, requestFollow } from "../../src/services/follows.ts";
 import { recordEntry } from "../../src/services/ledger.ts";
 import type { ServiceDeps } from "../../src/services/ports.ts";
-import { getProposal, getRemoteProposal } from "../../src/services/proposals.ts";
+import { createProposal, getProposal, getRemoteProposal } from "../../src/services/proposals.ts";
 import { listTransfers } from "../../src/services/transfers.ts";
 import { startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
 import { formOf, StewardClient } from "../helpers/steward-web.ts";
@@ -184,11 +184,15 @@ describe("a claim from one click to a flagged transfer", () => {
 
   it("A records the transfer once (bad input refused next to the field), B books it", async () => {
     const page = (await webA.get(`${BASE_A}/claims`)).text;
-    const hidden = formOf(page, `${BASE_A}/claims/${claimAtA}/transfer`);
-    expect(page).toMatch(new RegExp(`id="t-${claimAtA}-quantity"[^>]* value="12"`));
+    expect(page.slice(page.indexOf('id="owed"'), page.indexOf('id="outgoing"'))).toContain(`href="${BASE_A}/claims/${claimAtA}/transfer"`);
+    const form = await webA.get(`${BASE_A}/claims/${claimAtA}/transfer`);
+    expect(form.status).toBe(200);
+    expectAccessible(form.text);
+    expect(form.text).toMatch(/id="f-quantity"[^>]* value="12"/);
+    const hidden = formOf(form.text, `${BASE_A}/claims/${claimAtA}/transfer`);
     const bad = await webA.post(`${BASE_A}/claims/${claimAtA}/transfer`, { ...hidden, quantity: "twelve" }, { csrf: false });
     expect(bad.status).toBe(400);
-    expect(errorOf(bad.text, `t-${claimAtA}-quantity`)).toContain("This must be a number");
+    expect(errorOf(bad.text, "f-quantity")).toContain("This must be a number");
     expectAccessible(bad.text);
     const more = await webA.post(`${BASE_A}/claims/${claimAtA}/transfer`, { ...hidden, quantity: "13" }, { csrf: false });
     expect(more.status).toBe(422);
@@ -208,6 +212,7 @@ describe("a claim from one click to a flagged transfer", () => {
     expect(after).toContain("The transfer is recorded");
     expect(after).toContain("Gave 12 kg of Squash to");
     expect(after).not.toContain(`/claims/${claimAtA}/transfer"`);
+    expect((await webA.get(`${BASE_A}/claims/${claimAtA}/transfer`)).text).toContain("The transfer under this agreement is recorded");
 
     const booked = await waitFor(async () => (await listTransfers(b.deps, B)).find((t) => t.direction === "in") ?? null, WAIT, "B to book the transfer in");
     expect(booked).toMatchObject({ quantity: "12", unit: "kilogram" });
@@ -316,7 +321,46 @@ describe("rejecting, rules and urgent needs", () => {
     expect(accept.status).toBe(303);
     await waitFor(async () => (await getClaim(a.deps, A, id)).status === "accepted" || null, WAIT, "A to hear that B accepted");
     // A gives under this agreement: A's page offers to record the transfer, B's does not.
-    expect((await webA.get(`${BASE_A}/claims`)).text).toContain(`action="${BASE_A}/claims/${id}/transfer"`);
+    expect((await webA.get(`${BASE_A}/claims`)).text).toContain(`href="${BASE_A}/claims/${id}/transfer"`);
+    expect((await webA.get(`${BASE_A}/claims/${id}/transfer`)).text).toContain(`action="${BASE_A}/claims/${id}/transfer"`);
     expect((await webB.get(`${BASE_B}/claims`)).text).not.toContain(`/claims/${atB.id}/transfer"`);
+    const receiving = (await webB.get(`${BASE_B}/claims/${atB.id}/transfer`)).text;
+    expect(receiving).toContain("Under this agreement Elm Row receives");
+    expect(receiving).not.toContain("<form method=\"post\" action=\"" + `${BASE_B}/claims/${atB.id}/transfer`);
+  });
+});
+
+describe("a busy congress", () => {
+  it("the congress page stays under 100 kB: a few of each neighbour's, all of them on its own pages", async () => {
+    for (let i = 1; i <= 36; i++) {
+      await createProposal(a.deps, A, i % 4 === 0 ? "need" : "offer", {
+        name: `Seedlings tray ${i} from the community greenhouse`,
+        quantity: "10",
+        unit: "one",
+        category: "food",
+        location: "Oak Street greenhouse",
+        ...(i % 8 === 0 && { urgent: true }),
+      });
+    }
+    // 27 offers and 9 needs (3 urgent); the squash offer was taken whole before.
+    const full = await waitFor(async () => {
+      const r = (await webB.get(`${BASE_B}/congress`)).text;
+      return r.includes("Offers (27)") && r.includes("Needs (9)") ? r : null;
+    }, WAIT, "B to hold A's new offers and needs");
+    expectAccessible(full);
+    expect(full.match(/<h5>/g)).toHaveLength(12);
+    const link = `${BASE_B}/congress?neighbour=${encodeURIComponent(a.actorUrl())}`;
+    expect(full).toContain(`href="${link.replace(/&/g, "&amp;")}"`);
+    const first = (await webB.get(link)).text;
+    expectAccessible(first);
+    expect(first.match(/<li class="item/g)).toHaveLength(30);
+    expect(first).toContain("Page 1 of 2");
+    const second = (await webB.get(`${link}&page=2`)).text;
+    expect(second.match(/<li class="item/g)).toHaveLength(27 + 9 - 30);
+    // A claim refused on the neighbour's page shows there again, next to its field.
+    const r = await webB.post(`${BASE_B}/congress/claim`, { ...claimFormOf(second, "x0"), quantity: "0" }, { csrf: false });
+    expect(r.status).toBe(400);
+    expect(r.text).toContain("Page 2 of 2");
+    expect(errorOf(r.text, "q-x0")).toContain("more than zero");
   });
 });

@@ -8,7 +8,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addResource } from "../../src/services/books.ts";
-import { getProposal, listProposals } from "../../src/services/proposals.ts";
+import { createProposal, getProposal, listProposals } from "../../src/services/proposals.ts";
 import { startTestNode, type TestNode } from "../helpers/node.ts";
 import { formOf, StewardClient } from "../helpers/steward-web.ts";
 
@@ -216,6 +216,29 @@ describe("offers and needs through the forms", () => {
     expect(second.location).toBe(first.location);
     expect(await proposalCount()).toBe(before + 1);
     expect((await listProposals(node.deps, SLUG, "offer")).filter((p) => p.name === "Ladders to lend")).toHaveLength(1);
+  });
+});
+
+describe("a pod with many offers and needs", () => {
+  it("every page stays under 100 kB: the first ones on the page, each group on pages of its own", async () => {
+    for (let i = 1; i <= 45; i++) {
+      await createProposal(node.deps, SLUG, "offer", { name: `Jam jar batch ${i} with a long enough name to weigh something`, quantity: String(i), unit: "one", category: "food", location: "Oak Street hall" });
+      await createProposal(node.deps, SLUG, "need", { name: `Firewood load ${i}`, quantity: "1", unit: "cubicMetre", category: "fuel", urgent: i % 5 === 0 });
+    }
+    const offers = (await listProposals(node.deps, SLUG, "offer")).length;
+    const page = (await web.get(`${BASE}/offers`)).text;
+    expectAccessible(page);
+    expect(page).toContain(`<a href="${BASE}/offers?list=offers">All ${offers}: open offers</a>`);
+    const first = await web.get(`${BASE}/offers?list=offers`);
+    expectAccessible(first.text);
+    expect(first.text.match(/<li class="item/g)).toHaveLength(40);
+    expect(first.text).toContain(`href="${BASE}/offers?list=offers&amp;page=2"`);
+    const second = (await web.get(`${BASE}/offers?list=offers&page=2`)).text;
+    expect(second.match(/<li class="item/g)).toHaveLength(offers - 40);
+    expect(second).toContain("Page 2 of 2");
+    // Urgent needs lead their list.
+    const needs = (await web.get(`${BASE}/offers?list=needs`)).text;
+    expect(needs.indexOf("URGENT need")).toBeLessThan(needs.indexOf("Need: 1 m³ Firewood"));
   });
 });
 

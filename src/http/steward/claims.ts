@@ -1,9 +1,11 @@
 /**
  * Steward pages: claims between pods, the transfers that fulfil them, and the claim rules.
  *
- *   GET  /claims                           incoming claims (pending first), ours, transfers, rules
+ *   GET  /claims                           incoming claims (pending first), transfers we owe, ours,
+ *                                          transfers, rules
  *   POST /claims/{id}/accept               acceptClaim (a claim answered already is not an error)
  *   POST /claims/{id}/reject               rejectClaim with reason
+ *   GET  /claims/{id}/transfer             the form to record what changed hands under it
  *   POST /claims/{id}/transfer             recordTransfer under the claim's agreement (the giver only)
  *   POST /claims/transfers/{id}/flag       flagDiscrepancy with reason
  *   POST /claims/rules                     updateClaimRules (autoAcceptUpTo, strangers, strangerReason)
@@ -38,15 +40,16 @@ const RULE_LABELS: Record<string, string> = {
   strangerReason: "Reason sent when such a claim is turned down",
 };
 
-/** How many of each list one page shows (the API lists more). */
-const PENDING_SHOWN = 50;
-const DECIDED_SHOWN = 30;
-const OUTGOING_SHOWN = 40;
-const TRANSFERS_SHOWN = 40;
+/** How many of each list one page shows, so it stays small on a phone (the API lists more). */
+const PENDING_SHOWN = 15;
+const OWED_SHOWN = 15;
+const DECIDED_SHOWN = 15;
+const OUTGOING_SHOWN = 15;
+const TRANSFERS_SHOWN = 15;
 
 /** Which form on the page was refused, so its message goes next to its field. */
 interface Failed {
-  form: "accept" | "reject" | "transfer" | "flag" | "rules";
+  form: "accept" | "reject" | "flag" | "rules";
   id: string;
   state: FormState;
 }
@@ -76,21 +79,6 @@ function errorFor(failed: Failed | null, form: Failed["form"], id: string, name:
 const valueFor = (failed: Failed | null, form: Failed["form"], id: string, name: string, fallback: string): string =>
   failed && failed.form === form && failed.id === id ? (failed.state.values[name] ?? fallback) : fallback;
 
-function transferForm(ctx: StewardContext, c: claims.ClaimView, failed: Failed | null, level: 4 | 5): SafeHtml {
-  const id = `t-${c.id}`;
-  const v = (name: string, fallback: string) => valueFor(failed, "transfer", c.id, name, fallback);
-  const e = (name: string) => errorFor(failed, "transfer", c.id, name);
-  return html`${level === 4 ? html`<h4>Record the transfer</h4>` : html`<h5>Record the transfer</h5>`}
-<p class="small">When it has changed hands: the books get a transfer out, and the other pod books what it received.</p>
-${formStart(ctx, `${ctx.base}/claims/${c.id}/transfer`, { label: `Record the transfer of ${headline(c)}` })}
-${rowField({ id: `${id}-quantity`, name: "quantity", label: `Quantity given (${unitWord(c.unit)})`, type: "number", value: v("quantity", c.quantity), hint: "At most what was agreed.", error: e("quantity"), required: true })}
-${rowField({ id: `${id}-fund`, name: "fund", label: "Fund", type: "select", value: v("fund", ""), options: fundOptions({ value: "", label: "The offer's fund, else survival" }), error: e("fund") })}
-${rowField({ id: `${id}-occurredAt`, name: "occurredAt", label: "Day it changed hands", type: "date", value: v("occurredAt", today(ctx)), error: e("occurredAt") })}
-${rowField({ id: `${id}-publicMemo`, name: "publicMemo", label: "Public memo (optional)", value: v("publicMemo", ""), hint: "Part of the public books: never a member's name. Empty: To the other pod, under the agreement.", error: e("publicMemo"), maxlength: 500 })}
-<button type="submit">Record the transfer</button>
-</form>`;
-}
-
 function claimItem(ctx: StewardContext, c: claims.ClaimView, byClaim: Map<string, transfers.TransferView>, failed: Failed | null, level: 3 | 4): SafeHtml {
   const gives = transfers.ourPodGives(c);
   const transfer = byClaim.get(c.id);
@@ -106,7 +94,7 @@ ${rowField({ id: reasonId, name: "reason", label: "Reason (the other pod reads i
     if (transfer) {
       actions = html`<p>Transfer recorded: ${quantityText(transfer.quantity, transfer.unit)} on ${dayOf(transfer.occurredAt)}. <a href="#transfer-${transfer.id}">See it under Transfers</a>.</p>`;
     } else if (gives) {
-      actions = transferForm(ctx, c, failed, level === 3 ? 4 : 5);
+      actions = html`<p><a class="button" href="${ctx.base}/claims/${c.id}/transfer" aria-describedby="h-claim-${c.id}">Record the transfer</a></p>`;
     } else {
       actions = html`<p class="muted small">${who(c)} gives: it records the transfer when it changes hands, and our books get the transfer in by themselves.</p>`;
     }
@@ -140,16 +128,24 @@ ${rowField({ id: reasonId, name: "reason", label: "What does not match?", value:
 
 async function claimsPage(ctx: StewardContext, failed: Failed | null, query: { done?: string } = {}): Promise<string> {
   const { deps, pod, base } = ctx;
-  const [pending, incoming, outgoing, moved, rules] = await Promise.all([
+  const [pending, incoming, outgoing, accepted, moved, rules] = await Promise.all([
     claims.listClaims(deps, pod.slug, { direction: "incoming", status: "pending", limit: PENDING_SHOWN + 1 }),
-    claims.listClaims(deps, pod.slug, { direction: "incoming", limit: DECIDED_SHOWN + PENDING_SHOWN }),
+    claims.listClaims(deps, pod.slug, { direction: "incoming", limit: DECIDED_SHOWN + PENDING_SHOWN + 1 }),
     claims.listClaims(deps, pod.slug, { direction: "outgoing", limit: OUTGOING_SHOWN + 1 }),
+    claims.listClaims(deps, pod.slug, { status: "accepted", limit: 200 }),
     transfers.listTransfers(deps, pod.slug, { limit: 200 }),
     claims.getClaimRules(deps, pod.slug),
   ]);
-  const decided = incoming.filter((c) => c.status !== "pending").slice(0, DECIDED_SHOWN);
+  const decided = incoming.filter((c) => c.status !== "pending");
   const byClaim = new Map(moved.filter((t) => t.direction === "out").map((t) => [t.claimId, t]));
   for (const t of moved) if (!byClaim.has(t.claimId)) byClaim.set(t.claimId, t);
+  // Accepted agreements where we give and no transfer is recorded yet (an older one is looked up).
+  const owed: claims.ClaimView[] = [];
+  for (const c of accepted.filter((x) => transfers.ourPodGives(x) && !byClaim.has(x.id)).slice(0, OWED_SHOWN + 1)) {
+    const done = c.agreement ? await transfers.getTransfer(deps, pod.slug, c.agreement).catch(() => null) : null;
+    if (done) byClaim.set(c.id, done);
+    else owed.push(c);
+  }
   const list = (items: claims.ClaimView[], limit: number, empty: string, level: 3 | 4) =>
     items.length
       ? html`<ul class="items">${items.slice(0, limit).map((c) => claimItem(ctx, c, byClaim, failed, level))}</ul>${items.length > limit ? html`<p class="muted">More not shown here: the steward API lists them all.</p>` : ""}`
@@ -165,12 +161,19 @@ async function claimsPage(ctx: StewardContext, failed: Failed | null, query: { d
     html`<h1>Claims</h1>
 ${notice(query, NOTICES)}${failed?.form === "rules" ? errorSummary(failed.state, RULE_LABELS) : rowErrorSummary(failed?.state ?? null, target)}
 <p>Claims are how pods take from each other's offers and meet each other's needs. Answer the ones on ${pod.name}'s offers and needs; see the answers to ours; record what changed hands. <a href="${base}/congress">Claim from neighbours on the Congress page.</a></p>
-<ul class="small"><li><a href="#incoming">Claims on our offers and needs</a></li><li><a href="#outgoing">Our claims</a></li><li><a href="#transfers">Transfers</a></li><li><a href="#rules">Claim rules</a></li></ul>
+<ul class="small"><li><a href="#incoming">Claims on our offers and needs</a></li><li><a href="#owed">Transfers to record</a></li><li><a href="#outgoing">Our claims</a></li><li><a href="#transfers">Transfers</a></li><li><a href="#rules">Claim rules</a></li></ul>
 <h2 id="incoming">Claims on our offers and needs</h2>
 <h3>Waiting for an answer</h3>
 ${list(pending, PENDING_SHOWN, "None waiting.", 4)}
 <h3>Answered</h3>
 ${list(decided, DECIDED_SHOWN, "None answered yet.", 4)}
+<h2 id="owed">Transfers to record</h2>
+<p class="muted small">Agreements where ${pod.name} gives: once it has changed hands, record it, and both pods' books show it.</p>
+${
+  owed.length
+    ? html`<ul>${owed.slice(0, OWED_SHOWN).map((c) => html`<li>${headline(c)} <span class="muted small">(accepted ${c.decidedAt ? dayOf(c.decidedAt) : ""})</span> — <a href="${base}/claims/${c.id}/transfer">record the transfer</a></li>`)}</ul>${owed.length > OWED_SHOWN ? html`<p class="muted">More not shown here: the steward API lists them all.</p>` : ""}`
+    : html`<p class="muted">None to record.</p>`
+}
 <h2 id="outgoing">Our claims</h2>
 ${list(outgoing, OUTGOING_SHOWN, "No claims sent yet.", 3)}
 <h2 id="transfers">Transfers</h2>
@@ -187,15 +190,55 @@ ${field({ name: "strangerReason", label: RULE_LABELS.strangerReason!, maxlength:
   );
 }
 
+
+const TRANSFER_LABELS: Record<string, string> = {
+  quantity: "Quantity given",
+  fund: "Fund",
+  occurredAt: "Day it changed hands",
+  publicMemo: "Public memo",
+};
+
+/** The form that records what changed hands under one accepted claim (the giver's side). */
+async function transferPage(ctx: StewardContext, id: string, state: FormState | null): Promise<string> {
+  const { deps, pod, base } = ctx;
+  const c = await claims.getClaim(deps, pod.slug, id);
+  const done = c.agreement ? await transfers.getTransfer(deps, pod.slug, c.agreement).catch(() => null) : null;
+  const shown: FormState = state ?? { values: { quantity: c.quantity, fund: "", occurredAt: today(ctx), publicMemo: "" }, errors: {} };
+  let body: SafeHtml;
+  if (done) {
+    body = html`<p>The transfer under this agreement is recorded: ${quantityText(done.quantity, done.unit)} on ${dayOf(done.occurredAt)}. <a href="${base}/claims#transfer-${done.id}">See it on the Claims page</a>, where a discrepancy can be flagged.</p>`;
+  } else if (c.status !== "accepted") {
+    body = html`<p>This claim is ${c.status}: only an accepted agreement is fulfilled by a transfer.</p>`;
+  } else if (!transfers.ourPodGives(c)) {
+    body = html`<p>Under this agreement ${pod.name} receives: ${who(c)} records the transfer, and our books get it by themselves.</p>`;
+  } else {
+    body = html`<p>When it has changed hands: ${pod.name}'s books get a transfer out, booked from the offer's resource (or one made for it), and ${who(c)} books what it received.</p>
+${formStart(ctx, `${base}/claims/${c.id}/transfer`, { label: "Record the transfer" })}
+${field({ name: "quantity", label: `${TRANSFER_LABELS.quantity} (${unitWord(c.unit)})`, type: "number", step: "any", min: "0", inputmode: "decimal", required: true, hint: `At most what was agreed: ${quantityText(c.quantity, c.unit)}.` }, shown)}
+${field({ name: "fund", label: TRANSFER_LABELS.fund!, type: "select", options: fundOptions({ value: "", label: "The offer's fund, else survival" }) }, shown)}
+${field({ name: "occurredAt", label: TRANSFER_LABELS.occurredAt!, type: "date", hint: "Empty: today." }, shown)}
+${field({ name: "publicMemo", label: `${TRANSFER_LABELS.publicMemo} (optional)`, maxlength: 500, hint: "Part of the public books: never a member's name. Empty: To the other pod, under the agreement." }, shown)}
+<button type="submit">Record the transfer</button>
+</form>`;
+  }
+  return stewardPage(
+    ctx,
+    { title: "Record a transfer", section: "claims", style: CONGRESS_STYLE },
+    html`<p><a href="${base}/claims">Back to the claims</a></p>
+<h1>Record a transfer</h1>
+${state ? errorSummary(state, TRANSFER_LABELS) : ""}
+<div class="item"><p><strong>${headline(c)}</strong></p><p><span class="status">${c.status}</span> ${statusText(c)}</p>
+${c.agreement ? html`<p class="small"><a href="${c.agreement}">The agreement</a> · <a href="${c.proposal}">the ${c.purpose === "offer" ? "offer" : "need"}</a></p>` : ""}</div>
+${body}`,
+  );
+}
+
 function targetOf(failed: Failed): string | null {
-  const named = Object.keys(failed.state.errors)[0];
   switch (failed.form) {
     case "reject":
       return `r-${failed.id}`;
     case "flag":
       return `flag-${failed.id}`;
-    case "transfer":
-      return named && ["quantity", "fund", "occurredAt", "publicMemo"].includes(named) ? `t-${failed.id}-${named}` : `claim-${failed.id}`;
     case "accept":
       return `claim-${failed.id}`;
     default:
@@ -242,6 +285,7 @@ export function registerClaimForms(app: FastifyInstance, deps: ServiceDeps): voi
     render: rowRender("reject"),
   });
 
+  stewardGet(app, deps, "/claims/:id/transfer", (ctx) => transferPage(ctx, idOf(ctx), null));
   stewardPost(app, deps, "/claims/:id/transfer", {
     handle: async (ctx, input) => {
       const v = input.values;
@@ -250,7 +294,7 @@ export function registerClaimForms(app: FastifyInstance, deps: ServiceDeps): voi
       const recorded = await transfers.recordTransfer(deps, ctx.pod.slug, body);
       return `${ctx.base}/claims?done=transfer-recorded#transfer-${recorded.id}`;
     },
-    render: rowRender("transfer"),
+    render: async (ctx, state) => transferPage(ctx, idOf(ctx), plainState(state, TRANSFER_LABELS)),
   });
 
   stewardPost(app, deps, "/claims/transfers/:id/flag", {

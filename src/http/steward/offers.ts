@@ -1,7 +1,8 @@
 /**
  * Steward pages: the pod's offers and needs.
  *
- *   GET  /offers                          open needs and offers (urgent first), then closed ones
+ *   GET  /offers                          open needs and offers (urgent first), then closed ones;
+ *                                         ?list=needs|offers|closed&page=N: one group, all of it
  *   GET  /offers/add-offer, /add-need     the form for a new one
  *   POST /offers/add-offer, /add-need     publish it (services/proposals createProposal)
  *   GET  /offers/{offer|need}/{n}         one of them: its details, the edit form, withdraw
@@ -181,23 +182,47 @@ ${
 }</li>`;
 }
 
-/** Open ones shown per kind (a page stays small on a phone); the API lists them all. */
-const OPEN_SHOWN = 100;
-const CLOSED_SHOWN = 30;
+/** Shown per group on the page (it stays small on a phone); each group has its own pages. */
+const FIRST_SHOWN = 15;
+const CLOSED_FIRST = 10;
+const PER_PAGE = 40;
+const GROUPS = { needs: "Open needs", offers: "Open offers", closed: "Closed" } as const;
+type Group = keyof typeof GROUPS;
 
-async function listPage(ctx: StewardContext, query: { done?: string }): Promise<string> {
+async function listPage(ctx: StewardContext, query: { done?: string; list?: string; page?: string }): Promise<string> {
   const { deps, pod, base } = ctx;
-  const [offers, needs] = await Promise.all(KINDS.map((k) => proposals.listProposals(deps, pod.slug, k, { status: "all" })));
-  const all = [...needs!, ...offers!];
-  const openNeeds = needs!.filter((p) => p.status === "open");
-  const openOffers = offers!.filter((p) => p.status === "open");
-  const closed = all.filter((p) => p.status !== "open").sort((a, b) => (b.closedAt?.getTime() ?? 0) - (a.closedAt?.getTime() ?? 0));
-  const section = (list: proposals.ProposalView[], empty: string, limit: number) =>
-    list.length
-      ? html`<ul class="items">${list.slice(0, limit).map((p) => proposalItem(ctx, p))}</ul>${
-          list.length > limit ? html`<p class="muted">${list.length - limit} more not shown here: the steward API lists them all.</p>` : ""
-        }`
-      : html`<p class="muted">${empty}</p>`;
+  const [openOffers, openNeeds, allOffers, allNeeds] = await Promise.all([
+    proposals.listProposals(deps, pod.slug, "offer"),
+    proposals.listProposals(deps, pod.slug, "need"),
+    proposals.listProposals(deps, pod.slug, "offer", { status: "all" }),
+    proposals.listProposals(deps, pod.slug, "need", { status: "all" }),
+  ]);
+  const closed = [...allNeeds, ...allOffers].filter((p) => p.status !== "open").sort((a, b) => (b.closedAt?.getTime() ?? 0) - (a.closedAt?.getTime() ?? 0));
+  const lists: Record<Group, proposals.ProposalView[]> = { needs: openNeeds, offers: openOffers, closed };
+  const items = (list: proposals.ProposalView[]) => html`<ul class="items">${list.map((p) => proposalItem(ctx, p))}</ul>`;
+  const groupLink = (group: Group, page = 1) => `${base}/offers?list=${group}${page > 1 ? `&page=${page}` : ""}`;
+
+  const group = query.list && Object.hasOwn(GROUPS, query.list) ? (query.list as Group) : null;
+  if (group) {
+    const list = lists[group];
+    const pages = Math.max(1, Math.ceil(list.length / PER_PAGE));
+    const at = Math.min(Math.max(1, Number(query.page) || 1), pages);
+    return stewardPage(
+      ctx,
+      { title: `${GROUPS[group]} — offers & needs`, section: "offers", style: CONGRESS_STYLE },
+      html`<p><a href="${base}/offers">Back to offers &amp; needs</a></p>
+<h1>${GROUPS[group]} (${list.length})</h1>
+${pages > 1 ? html`<p class="muted">Page ${at} of ${pages}.</p>` : ""}
+${list.length ? items(list.slice((at - 1) * PER_PAGE, at * PER_PAGE)) : html`<p class="muted">None.</p>`}
+${pages > 1 ? html`<nav aria-label="Pages"><p class="actions">${at > 1 ? html`<a href="${groupLink(group, at - 1)}">Previous page</a>` : ""} ${at < pages ? html`<a href="${groupLink(group, at + 1)}">Next page</a>` : ""}</p></nav>` : ""}`,
+    );
+  }
+
+  const section = (g: Group, empty: string, limit: number) => {
+    const list = lists[g];
+    if (!list.length) return html`<p class="muted">${empty}</p>`;
+    return html`${items(list.slice(0, limit))}${list.length > limit ? html`<p><a href="${groupLink(g)}">All ${list.length}: ${GROUPS[g].toLowerCase()}</a></p>` : ""}`;
+  };
   return stewardPage(
     ctx,
     { title: "Offers & needs", section: "offers", style: CONGRESS_STYLE },
@@ -206,12 +231,12 @@ ${notice(query, NOTICES)}
 <p>What ${pod.name} can give to other pods, and what it is short of. Followers read each one as a post; pods in the congress see it beside their own and can claim it.</p>
 <div class="actions"><a class="button" href="${base}/offers/add-offer">Add an offer</a> <a class="button secondary" href="${base}/offers/add-need">Add a need</a></div>
 <h2>Open needs</h2>
-${section(openNeeds, "No open needs.", OPEN_SHOWN)}
+${section("needs", "No open needs.", FIRST_SHOWN)}
 <h2>Open offers</h2>
-${section(openOffers, "No open offers.", OPEN_SHOWN)}
+${section("offers", "No open offers.", FIRST_SHOWN)}
 <h2>Closed</h2>
 <p class="muted small">Withdrawn, expired and fulfilled ones stay readable; the newest are shown.</p>
-${section(closed, "None closed yet.", CLOSED_SHOWN)}
+${section("closed", "None closed yet.", CLOSED_FIRST)}
 <p class="muted small">Claims on these are answered on the <a href="${base}/claims">Claims</a> page; neighbours' offers and needs are on the <a href="${base}/congress">Congress</a> page.</p>`,
   );
 }
@@ -221,7 +246,9 @@ function commonFields(ctx: StewardContext, kind: Kind, state: FormState, resourc
   const currency = resources[0]?.currency ?? null;
   const now = ctx.deps.clock.now();
   const inFourteen = dayOf(new Date(now.getTime() + DEFAULT_PROPOSAL_LIFETIME_MS));
-  const from = today(ctx);
+  // Past days are refused by the service; the browser is told only on a new form (an edit
+  // form must still send an untouched day that has passed).
+  const from = isNew ? today(ctx) : undefined;
   // A unit given through the API that the list lacks stays selectable (else saving would change it).
   const withValue = (options: Array<{ value: string; label: string }>, value: string | undefined) =>
     value && !options.some((o) => o.value === value) ? [...options, { value, label: value }] : options;
@@ -256,8 +283,8 @@ ${field({ name: "minimum", label: LABELS.minimum!, type: "number", step: "any", 
 <fieldset><legend>When and where</legend>
 ${field({ name: "location", label: LABELS.location!, maxlength: PROPOSAL_LIMITS.location, hint: "Optional: a street, an allotment or a neighbourhood. Never an address: it is public." }, state)}
 ${field({ name: "availableFrom", label: LABELS.availableFrom!, type: "date", hint: "Optional: from when it can be fetched or given." }, state)}
-${field({ name: "availableUntil", label: LABELS.availableUntil!, type: "date", min: from, hint: "Optional: the last day it can be fetched or given (that whole day counts, UTC)." }, state)}
-${field({ name: "expiresAt", label: LABELS.expiresAt!, type: "date", min: from, hint: isNew ? `Optional: it closes by itself after this day. Empty: after the last day, else 14 days (${inFourteen}).` : "It closes by itself after this day." }, state)}
+${field({ name: "availableUntil", label: LABELS.availableUntil!, type: "date", ...(from && { min: from }), hint: "Optional: the last day it can be fetched or given (that whole day counts, UTC)." }, state)}
+${field({ name: "expiresAt", label: LABELS.expiresAt!, type: "date", ...(from && { min: from }), hint: isNew ? `Optional: it closes by itself after this day. Empty: after the last day, else 14 days (${inFourteen}).` : "It closes by itself after this day." }, state)}
 </fieldset>
 <fieldset><legend>In return</legend>
 <p class="hint">Optional: what ${kind === "offer" ? "the pod would like back" : "the pod can give back"}. Leave empty when nothing is asked.</p>
@@ -336,7 +363,7 @@ const fieldFor = (path: string) => (path === "reciprocal" ? "reciprocal.name" : 
 // ---------------------------------------------------------------------------------------
 
 export function registerProposalForms(app: FastifyInstance, deps: ServiceDeps): void {
-  stewardGet<{ done?: string }>(app, deps, "/offers", (ctx, query) => listPage(ctx, query));
+  stewardGet<{ done?: string; list?: string; page?: string }>(app, deps, "/offers", (ctx, query) => listPage(ctx, query));
 
   for (const kind of KINDS) {
     stewardGet(app, deps, `/offers/add-${kind}`, (ctx) => newPage(ctx, kind, emptyState({ ...(kind === "offer" && { fund: "survival" }) })));
