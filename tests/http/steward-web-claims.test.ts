@@ -176,7 +176,7 @@ describe("a claim from one click to a flagged transfer", () => {
   it("B sees its claim accepted", async () => {
     await waitFor(async () => (await getClaim(b.deps, B, claimAtB)).status === "accepted" || null, WAIT, "B to hear of the acceptance");
     const page = (await webB.get(`${BASE_B}/claims`)).text;
-    expect(page).toMatch(/<span class="status">accepted<\/span> Accepted/);
+    expect(page).toMatch(/<span class="status">accepted<\/span> Accepted by Oak Street on /);
     // B receives: A records the transfer, B's books follow.
     expect(page).toContain("Oak Street gives: it records the transfer");
     expect(page).not.toContain(`/claims/${claimAtB}/transfer`);
@@ -255,7 +255,7 @@ describe("rejecting, rules and urgent needs", () => {
     expect(rejected.location).toBe(`${BASE_A}/claims?done=rejected#claim-${pending.id}`);
     await waitFor(async () => (await getClaim(b.deps, B, claimAtB)).status === "rejected" || null, WAIT, "B to hear of the rejection");
     const atB = (await webB.get(`${BASE_B}/claims`)).text;
-    expect(atB).toMatch(/<span class="status">rejected<\/span> Rejected on [^<]*: Kept for the school lunch/);
+    expect(atB).toMatch(/<span class="status">rejected<\/span> Rejected by Oak Street on [^<]*: Kept for the school lunch/);
     expect((await getProposal(a.deps, A, "offer", 1)).remaining).toBe("28");
   });
 

@@ -66,7 +66,8 @@ function headline(c: claims.ClaimView): string {
 }
 
 function statusText(c: claims.ClaimView): string {
-  const by = c.decidedBy === "rule" ? " by the pod's rules" : c.decidedBy === "steward" ? " by a steward" : "";
+  // Our answers say who decided; another pod's answer says only that it was that pod.
+  const by = c.direction === "outgoing" ? ` by ${who(c)}` : c.decidedBy === "rule" ? " by the pod's rules" : c.decidedBy === "steward" ? " by a steward" : "";
   const at = c.decidedAt ? ` on ${when(c.decidedAt)}` : "";
   if (c.status === "pending") return c.direction === "incoming" ? "Waiting for your answer." : "Waiting for the other pod's answer.";
   if (c.status === "accepted") return `Accepted${by}${at}.`;

@@ -54,12 +54,13 @@ function ownPath(ctx: StewardContext, p: CongressProposal): string {
   return `${ctx.base}/offers/${kind}/${number}`;
 }
 
-function claimForm(ctx: StewardContext, p: CongressProposal, row: string, quantity: string, where: Where, failed: Failed | null): SafeHtml {
+/** `context` tells apart the forms of one proposal shown in several places (a match, the urgent list). */
+function claimForm(ctx: StewardContext, p: CongressProposal, row: string, quantity: string, where: Where, failed: Failed | null, context = ""): SafeHtml {
   const mine = failed?.row === row;
   const error = mine ? (failed.state.errors.quantity ?? failed.state.errors.proposal ?? failed.state.message) : undefined;
   const value = mine ? (failed.state.values.quantity ?? quantity) : quantity;
   const giving = p.kind === "need";
-  return html`${formStart(ctx, `${ctx.base}/congress/claim`, { label: `${giving ? "Give to" : "Claim"} ${p.name} (${p.podLabel})` })}
+  return html`${formStart(ctx, `${ctx.base}/congress/claim`, { label: `${giving ? "Give to" : "Claim"} ${p.name} (${p.podLabel})${context}` })}
 <input type="hidden" name="proposal" value="${p.id}"><input type="hidden" name="row" value="${row}">${where.neighbour ? html`<input type="hidden" name="neighbour" value="${where.neighbour}"><input type="hidden" name="page" value="${String(where.page)}">` : ""}
 <div class="row-form">${rowField({ id: `q-${row}`, name: "quantity", label: `${giving ? "Give" : "Claim"} how much (${unitWord(p.unit)})`, type: "number", value, required: true, ...(error !== undefined && { error }) })}
 <button type="submit">${giving ? "Offer to give" : "Claim"}</button></div></form>`;
@@ -80,12 +81,12 @@ function facts(p: CongressProposal, withPod: boolean): SafeHtml {
 }
 
 /** One offer or need; a neighbour's with its claim form. `level` is its heading's. */
-function proposalItem(ctx: StewardContext, p: CongressProposal, row: string, level: 3 | 5, where: Where, failed: Failed | null, withPod = false): SafeHtml {
+function proposalItem(ctx: StewardContext, p: CongressProposal, row: string, level: 3 | 5, where: Where, failed: Failed | null, withPod = false, context = ""): SafeHtml {
   const title = html`${p.urgent ? html`<span class="urgent">URGENT</span> ` : ""}<a href="${p.ours ? ownPath(ctx, p) : p.url}"${p.ours ? "" : html` rel="nofollow"`}>${p.name}</a>`;
   return html`<li class="item${p.urgent ? " urgent-item" : ""}" id="p-${row}">
 ${level === 3 ? html`<h3>${title}</h3>` : html`<h5>${title}</h5>`}
 ${facts(p, withPod)}
-${p.claim ? claimForm(ctx, p, row, p.claim.api.body.quantity, where, failed) : html`<p class="small"><a href="${ownPath(ctx, p)}">Edit or withdraw it</a></p>`}</li>`;
+${p.claim ? claimForm(ctx, p, row, p.claim.api.body.quantity, where, failed, context) : html`<p class="small"><a href="${ownPath(ctx, p)}">Edit or withdraw it</a></p>`}</li>`;
 }
 
 function matchItem(ctx: StewardContext, m: CongressMatch, row: string, where: Where, failed: Failed | null): SafeHtml {
@@ -93,21 +94,21 @@ function matchItem(ctx: StewardContext, m: CongressMatch, row: string, where: Wh
   return html`<li class="item${m.urgent ? " urgent-item" : ""}" id="p-${row}">
 <h4>${m.urgent ? html`<span class="urgent">URGENT</span> ` : ""}<a href="${m.offer.ours ? ownPath(ctx, m.offer) : m.offer.url}">${m.offer.name}</a> (${m.offer.ours ? "ours" : m.offer.podLabel}) for <a href="${m.need.ours ? ownPath(ctx, m.need) : m.need.url}">${m.need.name}</a> (${m.need.ours ? "ours" : m.need.podLabel})</h4>
 <p class="small"><span class="status">${m.fit === "full" ? "covers it all" : "covers part"}</span> ${m.text} · ${m.by === "specification" ? "same definition" : "same category"}</p>
-${target && m.claimOn ? claimForm(ctx, target, row, m.claimOn.quantity, where, failed) : ""}</li>`;
+${target && m.claimOn ? claimForm(ctx, target, row, m.claimOn.quantity, where, failed, m.claimOn.kind === "offer" ? ` for our need ${m.need.name}` : ` from our offer ${m.offer.name}`) : ""}</li>`;
 }
 
 function overview(ctx: StewardContext, v: CongressView, failed: Failed | null): SafeHtml {
   const where: Where = { neighbour: null, page: 1 };
   const each = v.neighbours.length ? Math.min(NEIGHBOUR_MOST, Math.floor(NEIGHBOUR_BUDGET / v.neighbours.length)) : 0;
   const allLink = (n: CongressNeighbour) => `${ctx.base}/congress?neighbour=${encodeURIComponent(n.actor)}`;
-  const list = (items: CongressProposal[], prefix: string, level: 3 | 5, limit: number, withPod = false) =>
-    html`<ul class="items">${items.slice(0, limit).map((p, i) => proposalItem(ctx, p, `${prefix}${i}`, level, where, failed, withPod))}</ul>`;
+  const list = (items: CongressProposal[], prefix: string, level: 3 | 5, limit: number, withPod = false, context = "") =>
+    html`<ul class="items">${items.slice(0, limit).map((p, i) => proposalItem(ctx, p, `${prefix}${i}`, level, where, failed, withPod, context))}</ul>`;
   const ours = [...v.ours.needs, ...v.ours.offers];
   return html`<h1>Congress</h1>
 ${rowErrorSummary(failed?.state ?? null, failed ? `q-${failed.row}` : null)}
 <p>${v.neighbours.length === 0 ? "No congress neighbours yet: pods that follow each other become neighbours. Follow a pod on the Follows page and ask it to follow back." : `${v.neighbours.length} neighbour${v.neighbours.length === 1 ? "" : "s"}.`} Claim what ${v.pod.name} needs from a neighbour's offer, or offer to give to a neighbour's need: the answer shows on the <a href="${ctx.base}/claims">Claims</a> page. Charters side by side and this cycle's totals are on the <a href="${v.pod.url}">public congress page</a>.</p>
 <h2>Urgent needs</h2>
-${v.urgentNeeds.length ? html`${list(v.urgentNeeds, "u", 3, URGENT_SHOWN, true)}${v.urgentNeeds.length > URGENT_SHOWN ? html`<p class="muted">${v.urgentNeeds.length - URGENT_SHOWN} more urgent needs: see each neighbour below.</p>` : ""}` : html`<p class="muted">None right now.</p>`}
+${v.urgentNeeds.length ? html`${list(v.urgentNeeds, "u", 3, URGENT_SHOWN, true, ", urgent")}${v.urgentNeeds.length > URGENT_SHOWN ? html`<p class="muted">${v.urgentNeeds.length - URGENT_SHOWN} more urgent needs: see each neighbour below.</p>` : ""}` : html`<p class="muted">None right now.</p>`}
 <h2>Matches</h2>
 <h3>Neighbours' offers for our needs</h3>
 ${v.matches.forOurNeeds.length ? html`<ul class="items">${v.matches.forOurNeeds.slice(0, MATCHES_SHOWN).map((m, i) => matchItem(ctx, m, `mo${i}`, where, failed))}</ul>` : html`<p class="muted">None right now.</p>`}

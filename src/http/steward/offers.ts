@@ -212,7 +212,7 @@ async function listPage(ctx: StewardContext, query: { done?: string; list?: stri
       { title: `${GROUPS[group]} — offers & needs`, section: "offers", style: CONGRESS_STYLE },
       html`<p><a href="${base}/offers">Back to offers &amp; needs</a></p>
 <h1>${GROUPS[group]} (${list.length})</h1>
-${pages > 1 ? html`<p class="muted">Page ${at} of ${pages}.</p>` : ""}
+<h2>${pages > 1 ? `Page ${at} of ${pages}` : "All of them"}</h2>
 ${list.length ? items(list.slice((at - 1) * PER_PAGE, at * PER_PAGE)) : html`<p class="muted">None.</p>`}
 ${pages > 1 ? html`<nav aria-label="Pages"><p class="actions">${at > 1 ? html`<a href="${groupLink(group, at - 1)}">Previous page</a>` : ""} ${at < pages ? html`<a href="${groupLink(group, at + 1)}">Next page</a>` : ""}</p></nav>` : ""}`,
     );
