@@ -52,6 +52,7 @@ const LABELS: Record<string, string> = {
   "reciprocal.name": "Wanted in return",
   "reciprocal.quantity": "How much in return",
   "reciprocal.unit": "Unit of what is wanted in return",
+  "reciprocal.specificationUri": "Shared definition of what is wanted in return",
   location: "Where",
   availableFrom: "First day",
   availableUntil: "Last day",
@@ -84,8 +85,9 @@ function reciprocalOf(v: Record<string, string>): Record<string, unknown> | null
   const name = v["reciprocal.name"] ?? "";
   const quantity = (v["reciprocal.quantity"] ?? "").trim();
   const unit = v["reciprocal.unit"] ?? "";
-  if (name.trim() === "" && quantity === "" && unit === "") return null;
-  return { name, unit, quantity: quantity === "" ? null : quantity };
+  const uri = (v["reciprocal.specificationUri"] ?? "").trim();
+  if (name.trim() === "" && quantity === "" && unit === "" && uri === "") return null;
+  return { name, unit, quantity: quantity === "" ? null : quantity, specificationUri: uri === "" ? null : uri };
 }
 
 /** A new offer or need as the API takes it: empty fields are left to the service's defaults. */
@@ -118,6 +120,7 @@ function valuesOf(p: proposals.ProposalView): Record<string, string> {
     "reciprocal.name": p.reciprocal?.name ?? "",
     "reciprocal.quantity": p.reciprocal?.quantity ?? "",
     "reciprocal.unit": p.reciprocal?.unit ?? "",
+    "reciprocal.specificationUri": p.reciprocal?.specificationUri ?? "",
     location: p.location ?? "",
     availableFrom: dayOf(p.availableFrom),
     availableUntil: lastDayText(p.availableUntil),
@@ -140,7 +143,7 @@ function patchOf(kind: Kind, was: Record<string, string>, v: Record<string, stri
   const changed = (k: string) => k in v && norm(v[k]) !== norm(was[k]);
   for (const k of TEXT_FIELDS) if (changed(k)) patch[k] = v[k] ?? "";
   if (changed("unitBased")) patch.unitBased = v.unitBased === "true" ? true : v.unitBased === "false" ? false : null;
-  if (changed("reciprocal.name") || changed("reciprocal.quantity") || changed("reciprocal.unit")) patch.reciprocal = reciprocalOf(v);
+  if (["name", "quantity", "unit", "specificationUri"].some((k) => changed(`reciprocal.${k}`))) patch.reciprocal = reciprocalOf(v);
   if (kind === "need" && checked(v.urgent) !== checked(was.urgent)) patch.urgent = checked(v.urgent);
   if (kind === "offer" && changed("fund") && (v.fund ?? "") !== "") patch.fund = v.fund;
   return patch;
@@ -291,6 +294,7 @@ ${field({ name: "expiresAt", label: LABELS.expiresAt!, type: "date", ...(from &&
 ${field({ name: "reciprocal.name", label: LABELS["reciprocal.name"]!, maxlength: PROPOSAL_LIMITS.name }, state)}
 ${field({ name: "reciprocal.quantity", label: LABELS["reciprocal.quantity"]!, type: "number", step: "any", min: "0", inputmode: "decimal", hint: "Empty: any amount." }, state)}
 ${field({ name: "reciprocal.unit", label: LABELS["reciprocal.unit"]!, type: "select", options: withValue(unitOptions({ value: "", label: "Choose a unit" }, currency), state.values["reciprocal.unit"]) }, state)}
+${field({ name: "reciprocal.specificationUri", label: LABELS["reciprocal.specificationUri"]!, type: "url", hint: "Optional: a web address, such as a Wikidata page." }, state)}
 </fieldset>
 ${
   kind === "offer"
