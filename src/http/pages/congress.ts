@@ -10,7 +10,7 @@
  *       category}], next[{name, targetDate}]} | null, offers[], needs[], summaries[]},
  *     ours {offers[], needs[], summaries[]}, urgentNeeds[],
  *     matches {forOurNeeds[], forTheirNeeds[], more} — each {direction, by, urgent, fit
- *       (full|partial), enough, covers, unit, share, text, offer, need},
+ *       (full|partial), enough, covers, unit, share, text, claim, claimOn {proposal, kind, quantity} | null, offer, need},
  *     sideBySide {categories[], upcoming[], partners[], gaps[], withoutCharter[]},
  *     totals {periodKind, periodStart, periodEnd, label, lines[{unit, quantity, text,
  *       byCategory[]}], text, counted[], withoutSummary[], withheld},
