@@ -185,3 +185,27 @@ export async function listMembers(deps: ServiceDeps, podSlug: string): Promise<M
   const pod = await getPod(deps, podSlug);
   return (await books.listMembers(deps.db, pod.id)).map(memberView);
 }
+
+/**
+ * Changes a member's name and contact (both given, as when adding one). The pseudonym never
+ * changes: entries, receipts and exports name the member by it.
+ */
+export async function updateMember(deps: ServiceDeps, podSlug: string, pseudonym: string, input: unknown): Promise<MemberView> {
+  const pod = await getActivePod(deps, podSlug);
+  const data = parseNewMember(input);
+  const updated = await writeOnce(deps, async (trx) => {
+    // One UPDATE of this pod's row (book_members has no other writer than this service).
+    const row = await trx
+      .updateTable("book_members")
+      .set({ name: data.name, contact: data.contact })
+      .where("pod_id", "=", pod.id)
+      .where("pseudonym", "=", pseudonym)
+      .returning(["pseudonym", "name", "contact", "created_at"])
+      .executeTakeFirst();
+    if (!row) throw notFound("UNKNOWN_MEMBER", `${pod.slug} has no member ${pseudonym}`);
+    return { pseudonym: row.pseudonym, name: row.name, contact: row.contact, joinedAt: row.created_at };
+  });
+  // The pseudonym and the name stay out of logs.
+  deps.log.info("Book member changed", { pod: pod.slug });
+  return updated;
+}

@@ -113,12 +113,13 @@ class ErrorList {
     }
     if (this.listed.length < MAX_LISTED_ERRORS) this.listed.push(error);
   }
-  toError(): DomainError {
+  /** `rows`: how many data rows were read, when known (the whole file was read). */
+  toError(rows?: number): DomainError {
     const more = this.count - this.listed.length;
     const head = `The CSV has ${this.count} error${this.count === 1 ? "" : "s"} in ${this.rows} row${this.rows === 1 ? "" : "s"}; nothing was imported`;
     const first = this.listed[0]!;
     const message = `${head}. First: row ${first.row}${first.column ? `, ${first.column}` : ""}: ${first.code}: ${first.message}${more > 0 ? ` (the first ${this.listed.length} are listed, and ${more} more)` : ""}`;
-    return invalid("CSV_INVALID", message, { errors: this.listed, total: this.count, more });
+    return invalid("CSV_INVALID", message, { errors: this.listed, total: this.count, more, ...(rows !== undefined && { rows }) });
   }
 }
 
@@ -191,7 +192,7 @@ async function validateAll(deps: ServiceDeps, podSlug: string, chunks: AsyncIter
   if (errors.count === 0 && rows === 0) {
     errors.add({ row: 0, column: null, code: "CSV_NO_ROWS", message: "the file has a header but no rows to import" });
   }
-  if (errors.count > 0) throw errors.toError();
+  if (errors.count > 0) throw errors.toError(rows);
   return rows;
 }
 
@@ -265,7 +266,7 @@ export async function importLedgerCsv(deps: ServiceDeps, podSlug: string, source
       }
       // The books changed between the check and the write (another steward's entry): the
       // rows are refused as they would be now, and the transaction rolls back.
-      if (again.count > 0) throw again.toError();
+      if (again.count > 0) throw again.toError(count);
       await inflight;
       await flush();
       await inflight;
