@@ -14,6 +14,7 @@ import { applyOnce, DUPLICATE, type InboxActivityRef } from "./inbox.ts";
 import { findBadText } from "../domain/text.ts";
 import type { ServiceDeps } from "./ports.ts";
 import { momentCache } from "./moment-cache.ts";
+import { charterNoteParts, type NoteParts } from "./notes.ts";
 
 export type CharterRole = "steward";
 
@@ -85,6 +86,43 @@ export async function confirmCharter(deps: ServiceDeps, podSlug: string): Promis
   await deps.outbox.flush();
   deps.log.info("Charter re-confirmed", { pod: pod.slug, revision: result.revision });
   return result;
+}
+
+export interface CharterPreview {
+  /** The revision publishing this input would store: validated, trimmed, defaults applied. */
+  content: CharterContent;
+  changeNote: string;
+  /** The number it would get if nobody publishes first. */
+  revision: number;
+  /** The charter Note as followers would receive it (the same producer as federation's). */
+  note: NoteParts;
+  /** The charter as published now, or null before the first revision. */
+  current: CharterView | null;
+  /** Against the current revision; null for the first. */
+  diff: CharterDiff | null;
+}
+
+/**
+ * What publishing `input` would do, without storing anything: the same validation as
+ * publishCharterRevision (so a refusal here is the refusal there), the Note it would send
+ * and the difference from the current revision.
+ */
+export async function previewCharterRevision(deps: ServiceDeps, podSlug: string, input: unknown): Promise<CharterPreview> {
+  const pod = await getPod(deps, podSlug);
+  const now = deps.clock.now();
+  const { changeNote, ...content } = parseCharterInput(input, isoDate(now));
+  const current = await findCharter(deps, pod.slug);
+  const revision = (current?.revision ?? 0) + 1;
+  // As publishCharterRevision would leave it: first published then (or kept), updated and reviewed now.
+  const note = charterNoteParts(deps, pod, {
+    content,
+    changeNote,
+    revision,
+    published: current?.publishedAt ?? now,
+    updated: current ? now : null,
+    reviewedAt: now,
+  });
+  return { content, changeNote, revision, note, current, diff: current ? diffCharters(current.content, content) : null };
 }
 
 /**
