@@ -24,7 +24,7 @@ export function formOf(page: string, action: string): Record<string, string> {
   if (!form) throw new Error(`no form posting to …${action} on this page`);
   const body = form.slice(0, form.indexOf("</form>"));
   const fields: Record<string, string> = {};
-  for (const m of body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[m[1]!] = m[2]!.replace(/&amp;/g, "&").replace(/&quot;/g, '"');
+  for (const m of body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[m[1]!] = m[2]!.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
   return fields;
 }
 

@@ -30,7 +30,7 @@ describe("sign-in links", () => {
     const page = await client.get(new URL(invite.url!).pathname + new URL(invite.url!).search);
     expect(page.status).toBe(200);
     expect(page.text).toContain("Sign in to Oak Street");
-    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(page.headers.get("referrer-policy")).toBe("same-origin");
     expect(page.headers.get("cache-control")).toBe("no-store");
     // Looking at the page did not use the link.
     const signedIn = await client.useLink(invite.url!);
@@ -100,6 +100,11 @@ describe("sign-in links", () => {
     const r = await client.post("/pods/oak-street/steward/sign-in", { link }, { csrf: false, headers: { origin: "https://evil.example" } });
     expect(r.status).toBe(403);
     expect(codeOn(r.text)).toBe("CSRF_ORIGIN");
+    // `Origin: null` (an opaque origin) passes only when the browser says the request is same-origin.
+    const opaque = await client.post("/pods/oak-street/steward/sign-in", { link }, { csrf: false, headers: { origin: "null", "sec-fetch-site": "cross-site" } });
+    expect(codeOn(opaque.text)).toBe("CSRF_ORIGIN");
+    const opaqueNoSite = await client.post("/pods/oak-street/steward/sign-in", { link }, { csrf: false, headers: { origin: "null" } });
+    expect(codeOn(opaqueNoSite.text)).toBe("CSRF_ORIGIN");
     expect((await client.useLink(invite.url!)).status).toBe(303);
   });
 });

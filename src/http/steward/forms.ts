@@ -126,20 +126,25 @@ async function fromMultipart(request: FastifyRequest, maxFileBytes: number): Pro
   const values: Record<string, string> = {};
   const lists = new Map<string, string[]>();
   const files = new Map<string, UploadedFile>();
-  for await (const part of request.parts({ limits: { fileSize: maxFileBytes, files: 4, fields: 200 } })) {
-    if (part.type === "file") {
-      const bytes = await part.toBuffer().catch((error: unknown) => {
-        if ((error as { code?: string }).code === "FST_REQ_FILE_TOO_LARGE") {
-          throw invalid("FILE_TOO_LARGE", `The file is too large: at most ${Math.floor(maxFileBytes / 1024)} kB.`, { field: part.fieldname });
-        }
-        throw error;
-      });
-      if (part.filename || bytes.length) files.set(part.fieldname, { filename: part.filename, mediaType: part.mimetype, bytes });
-    } else {
-      const value = String(part.value ?? "");
-      lists.set(part.fieldname, [...(lists.get(part.fieldname) ?? []), value]);
-      values[part.fieldname] ??= value;
+  let fileField = "file";
+  const tooLarge = (field: string) => invalid("FILE_TOO_LARGE", `The file is too large: at most ${Math.floor(maxFileBytes / 1024)} kB.`, { field });
+  try {
+    for await (const part of request.parts({ limits: { fileSize: maxFileBytes, files: 4, fields: 200 } })) {
+      if (part.type === "file") {
+        fileField = part.fieldname;
+        const bytes = await part.toBuffer();
+        if (part.filename || bytes.length) files.set(part.fieldname, { filename: part.filename, mediaType: part.mimetype, bytes });
+      } else {
+        const value = String(part.value ?? "");
+        lists.set(part.fieldname, [...(lists.get(part.fieldname) ?? []), value]);
+        values[part.fieldname] ??= value;
+      }
     }
+  } catch (error) {
+    // Over the cap, @fastify/multipart throws from toBuffer or from the loop itself (when the
+    // file ends just past the limit): either way it is the form's message, next to the file.
+    if ((error as { code?: string }).code === "FST_REQ_FILE_TOO_LARGE") throw tooLarge(fileField);
+    throw error;
   }
   return { values, all: (name) => lists.get(name) ?? [], files };
 }

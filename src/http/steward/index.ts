@@ -59,8 +59,9 @@ export async function registerStewardWeb(app: FastifyInstance, deps: ServiceDeps
       scope.addHook("onRequest", async (_request, reply) => {
         reply.header("cache-control", "no-store");
         reply.header("x-robots-tag", "noindex, nofollow");
-        // Sign-in links are in URLs: never send any part of a steward page's address elsewhere.
-        reply.header("referrer-policy", "no-referrer");
+        // Sign-in links are in URLs: a steward page's address goes to no other site. Not
+        // "no-referrer": with it, browsers send `Origin: null` on our own forms.
+        reply.header("referrer-policy", "same-origin");
       });
 
       // Every route but the sign-in page needs a session for this very pod.

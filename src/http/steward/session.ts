@@ -44,10 +44,13 @@ export function clearSessionCookie(reply: FastifyReply, publicUrl: URL, slug: st
  */
 export function assertSameOrigin(request: FastifyRequest, publicUrl: URL): void {
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== publicUrl.origin) {
+  const site = request.headers["sec-fetch-site"];
+  // A page with a no-referrer policy posts with `Origin: null`; the browser's own
+  // Sec-Fetch-Site then still says whether it came from this origin.
+  const nullButSameOrigin = origin === "null" && site === "same-origin";
+  if (origin !== undefined && origin !== publicUrl.origin && !nullButSameOrigin) {
     throw forbidden("CSRF_ORIGIN", "This form was sent from another website, so nothing was changed.");
   }
-  const site = request.headers["sec-fetch-site"];
   if (site === "cross-site") throw forbidden("CSRF_ORIGIN", "This form was sent from another website, so nothing was changed.");
 }
 
