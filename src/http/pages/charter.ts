@@ -28,7 +28,7 @@ type CharterView = charters.CharterView;
 type RevisionRecord = Awaited<ReturnType<typeof charters.listCharterRevisions>>[number];
 /** What the diff and change-note pieces need of a revision. */
 type RevisionText = Pick<RevisionRecord, "number" | "content" | "changeNote">;
-type Level = 2 | 3;
+type Level = 2 | 3 | 4;
 
 // ---------------------------------------------------------------------------------------
 // Small pieces
@@ -78,8 +78,8 @@ function licenceHtml(licence: CharterContent["licence"]): SafeHtml {
     : html`${licence.name}`;
 }
 
-/** Preamble, services now and next, assembly and licence; subsection headings at `level`. */
-function charterBody(content: CharterContent, level: Level): SafeHtml {
+/** Preamble, services now and next, assembly and licence; subsection headings at `level` (the steward preview shows it too). */
+export function charterBody(content: CharterContent, level: Level): SafeHtml {
   return html`
 ${content.preamble.trim() ? raw(renderMarkdownSubset(content.preamble)) : ""}
 ${heading(level, "What we do now")}

@@ -7,13 +7,12 @@
  * tags Mastodon keeps. Everything else here goes through the escaping `html` template.
  */
 import type { CharterDiff, FieldChange, ServiceChange } from "../../domain/charter/diff.ts";
-import { isHttpUrl } from "../../domain/charter/html.ts";
-import { renderMarkdownSubset } from "../../domain/charter/markdown.ts";
-import type { CharterContent, CharterService, NextService } from "../../domain/charter/model.ts";
+import type { CharterContent } from "../../domain/charter/model.ts";
 import { isoDate } from "../../domain/charter/review.ts";
 import { serviceKey } from "../../domain/charter/validate.ts";
 import { escapeHtml, html, raw, type SafeHtml } from "../../lib/html.ts";
 import type { NoteParts } from "../../services/notes.ts";
+import { charterBody } from "../pages/charter.ts";
 
 export const PREVIEW_STYLE = `
 .post{background:var(--card);border:1px solid var(--line);border-radius:.6rem;padding:.8rem 1rem;max-width:38rem;overflow-wrap:anywhere}
@@ -52,34 +51,11 @@ ${raw(note.contentHtml)}
 // ---------------------------------------------------------------------------------------
 // The page (as the public charter page shows it, headings one level down)
 
-function serviceItem(s: CharterService): SafeHtml {
-  const facts = [s.figure ? html`<strong>${s.figure}</strong>` : null, html`since ${date(s.since)}`].filter(Boolean);
-  return html`<li><strong>${s.name}</strong> <span class="tag">${s.category}</span>
-${s.description.trim() ? html`<br>${lines(s.description)}` : ""}
-<br><span class="muted">${facts.map((f, i) => (i === 0 ? f : html` · ${f}`))}</span></li>`;
-}
-
-function nextItem(s: NextService): SafeHtml {
-  return html`<li><strong>${s.name}</strong> — by ${date(s.targetDate)}${s.why.trim() ? html`<br>${lines(s.why)}` : ""}</li>`;
-}
-
-function licenceHtml(licence: CharterContent["licence"]): SafeHtml {
-  return licence.url !== null && isHttpUrl(licence.url) ? html`<a rel="license nofollow noopener" href="${licence.url}">${licence.name}</a>` : html`${licence.name}`;
-}
-
 export function pagePreview(content: CharterContent, revision: number, changeNote: string): SafeHtml {
   return html`<div class="card page-preview">
 ${heading(3, content.title)}
 <p class="muted">Revision ${revision}</p>
-${content.preamble.trim() ? raw(renderMarkdownSubset(content.preamble)) : ""}
-${heading(4, "What we do now")}
-${content.services.length > 0 ? html`<ul>${content.services.map(serviceItem)}</ul>` : html`<p class="muted">No services yet: see what we take on next.</p>`}
-${heading(4, "What we take on next")}
-${content.nextServices.length > 0 ? html`<ul>${content.nextServices.map(nextItem)}</ul>` : html`<p class="muted">Nothing planned yet.</p>`}
-${heading(4, "Assemblies")}
-<p>${content.assemblyRhythm ? html`<strong>When:</strong> ${content.assemblyRhythm}` : html`<span class="muted">The stewards have not set an assembly rhythm.</span>`}
-${content.meetingPlace ? html`<br><strong>Where:</strong> ${content.meetingPlace}` : ""}</p>
-<p class="muted">This charter is shared under ${licenceHtml(content.licence)}.</p>
+${charterBody(content, 4)}
 ${changeNote.trim() ? html`${heading(4, `What changed in revision ${revision}`)}<p>${lines(changeNote)}</p>` : ""}
 </div>`;
 }
