@@ -102,3 +102,13 @@ export class StewardClient {
     return this.request("POST", path, { body: form, headers: { origin: this.origin } });
   }
 }
+
+/**
+ * Scripts on a steward page: none inline, only the node's own enhance.js (a script whose
+ * source is this node, deferred, with no body). Returns how many there are.
+ */
+export function scriptsOf(page: string): string[] {
+  return [...page.matchAll(/<script\b[^>]*>[\s\S]*?<\/script>|<script\b[^>]*>/gi)].map((m) => m[0]);
+}
+export const ENHANCE_SCRIPT = /^<script src="\/pods\/[a-z0-9_-]+\/steward\/enhance\.js" defer><\/script>$/;
+export const onlyOwnScripts = (page: string) => scriptsOf(page).every((s) => ENHANCE_SCRIPT.test(s));

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPod } from "../../src/services/pods.ts";
 import { createInvite, listSessions, listStewards } from "../../src/services/steward-sessions.ts";
 import { startTestNode, type TestNode } from "../helpers/node.ts";
-import { formOf, StewardClient } from "../helpers/steward-web.ts";
+import { ENHANCE_SCRIPT, formOf, scriptsOf, StewardClient } from "../helpers/steward-web.ts";
+import { STEWARD_CONTENT_SECURITY_POLICY } from "../../src/http/steward/index.ts";
+import { CONTENT_SECURITY_POLICY } from "../../src/http/security.ts";
 
 let node: TestNode;
 
@@ -162,6 +164,26 @@ describe("sessions", () => {
     const r = await replay.get("/pods/oak-street/steward/");
     expect(r.status).toBe(401);
     expect(codeOn(r.text)).toBe("SESSION_ENDED");
+  });
+});
+
+describe("scripts and policy", () => {
+  it("a steward page loads one script, the node's own enhance.js, under a CSP that allows only that; public pages keep theirs", async () => {
+    const client = await StewardClient.signIn(node, "oak-street");
+    const page = await client.get("/pods/oak-street/steward/");
+    expect(page.headers.get("content-security-policy")).toBe(STEWARD_CONTENT_SECURITY_POLICY);
+    expect(STEWARD_CONTENT_SECURITY_POLICY).toMatch(/script-src 'self'(;|$)/);
+    expect(STEWARD_CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
+    const scripts = scriptsOf(page.text);
+    expect(scripts).toEqual(['<script src="/pods/oak-street/steward/enhance.js" defer></script>']);
+    expect(scripts[0]).toMatch(ENHANCE_SCRIPT);
+    const js = await fetch(`${node.origin}/pods/oak-street/steward/enhance.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await js.text()).toContain("Progressive enhancement");
+    const pub = await fetch(`${node.origin}/pods/oak-street`, { headers: { accept: "text/html" } });
+    expect(pub.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+    expect(scriptsOf(await pub.text())).toEqual([]);
   });
 });
 

@@ -17,6 +17,8 @@ export interface PageMeta {
   style?: string;
   /** Ask search engines not to index the page (receipts). */
   noindex?: boolean;
+  /** Scripts of this node to load, deferred (steward pages' progressive enhancement); public pages have none. */
+  scripts?: string[];
 }
 
 const STYLE = `
@@ -55,6 +57,7 @@ ${meta.noindex ? html`<meta name="robots" content="noindex, nofollow">` : ""}
 <link rel="canonical" href="${meta.url}">
 ${meta.activityPubUrl ? html`<link rel="alternate" type="application/activity+json" href="${meta.activityPubUrl}">` : ""}
 <style>${raw(STYLE)}${meta.style ? raw(meta.style) : ""}</style>
+${(meta.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
 </head>
 <body><main>
 ${body}

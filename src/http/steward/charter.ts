@@ -57,7 +57,7 @@ function editForm(ctx: StewardContext, state: FormState, extra: Record<ListKey, 
   const action = `${ctx.base}/charter/preview`;
   return html`<h2 id="edit">${hasCharter ? "Write a new revision" : "Write the charter"}</h2>
 <p>Nothing is published until you have seen the preview and pressed Publish. Revisions are never edited: each one is kept on the public charter page.</p>
-${formStart(ctx, action, { label: "The charter" })}
+${formStart(ctx, action, { label: "The charter", data: { "live-preview": action } })}
 ${charterFields(state, extra)}
 <div class="actions"><button type="submit" name="_action" value="preview">Preview the post and the changes</button></div>
 <div class="actions">

@@ -246,8 +246,9 @@ export function stewardPost(app: FastifyInstance, deps: ServiceDeps, path: strin
 // Building forms
 
 /** The opening tag of a steward form, with its CSRF token and one-time key. */
-export function formStart(ctx: StewardContext, action: string, options: { multipart?: boolean; id?: string; label?: string } = {}): SafeHtml {
-  return html`<form method="post" action="${action}"${options.multipart ? html` enctype="multipart/form-data"` : ""}${options.id ? html` id="${options.id}"` : ""}${options.label ? html` aria-label="${options.label}"` : ""}>
+export function formStart(ctx: StewardContext, action: string, options: { multipart?: boolean; id?: string; label?: string; data?: Record<string, string> } = {}): SafeHtml {
+  const data = Object.entries(options.data ?? {}).map(([name, value]) => html` data-${name.replace(/[^a-z-]/g, "")}="${value}"`);
+  return html`<form method="post" action="${action}"${options.multipart ? html` enctype="multipart/form-data"` : ""}${options.id ? html` id="${options.id}"` : ""}${options.label ? html` aria-label="${options.label}"` : ""}${data}>
 <input type="hidden" name="_csrf" value="${ctx.principal.csrfToken}">
 <input type="hidden" name="_once" value="${randomUUID()}">`;
 }

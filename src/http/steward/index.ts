@@ -17,6 +17,8 @@ import { signInPath, verifySession } from "../../services/steward-sessions.ts";
 import { sendPage, statusOf } from "./forms.ts";
 import { plainStewardPage } from "./layout.ts";
 import { clearSessionCookie, readCookie, SESSION_COOKIE } from "./session.ts";
+import { CONTENT_SECURITY_POLICY } from "../security.ts";
+import { readFileSync } from "node:fs";
 import { registerAuthPages } from "./auth.ts";
 import { registerHomePage } from "./home.ts";
 import { registerCharterForms } from "./charter.ts";
@@ -34,6 +36,14 @@ declare module "fastify" {
     stewardPublic?: boolean;
   }
 }
+
+/**
+ * The public pages' policy, plus this node's own scripts and requests: the steward pages load
+ * one script from here (assets/enhance.js), never inline, never from elsewhere.
+ */
+export const STEWARD_CONTENT_SECURITY_POLICY = `${CONTENT_SECURITY_POLICY}; script-src 'self'; connect-src 'self'`;
+
+const ENHANCE_JS = readFileSync(new URL("./assets/enhance.js", import.meta.url));
 
 /** Upload limits: the largest file any steward form takes (a CSV import); each form sets its own lower cap. */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -62,7 +72,13 @@ export async function registerStewardWeb(app: FastifyInstance, deps: ServiceDeps
         // Sign-in links are in URLs: a steward page's address goes to no other site. Not
         // "no-referrer": with it, browsers send `Origin: null` on our own forms.
         reply.header("referrer-policy", "same-origin");
+        reply.header("content-security-policy", STEWARD_CONTENT_SECURITY_POLICY);
       });
+
+      // The one script (progressive enhancement: every page works without it).
+      scope.get("/enhance.js", { config: { stewardPublic: true } }, async (_request, reply) =>
+        reply.header("content-type", "text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(ENHANCE_JS),
+      );
 
       // Every route but the sign-in page needs a session for this very pod.
       scope.addHook("preHandler", async (request, reply) => {

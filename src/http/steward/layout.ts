@@ -28,6 +28,8 @@ button.secondary,.button.secondary{background:var(--card);color:var(--accent)}bu
 .small{font-size:.85rem}.actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0}.actions form{margin:0}
 table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 .table-wrap{overflow-x:auto}fieldset{border:1px solid var(--line);border-radius:.5rem;margin:0 0 1rem;padding:.6rem .8rem}legend{font-weight:600;padding:0 .3rem}
+.upload-status{margin:.6rem 0}.upload-status progress{width:100%;height:1.2rem}
+#live-preview .live{border:1px dashed var(--line);border-radius:.5rem;padding:.4rem .6rem;min-height:3rem}
 .link-box{display:block;padding:.6rem;border:1px dashed var(--accent);border-radius:.4rem;background:var(--card);word-break:break-all;font-family:ui-monospace,monospace;font-size:.9rem}
 `;
 
@@ -62,6 +64,7 @@ export function stewardPage(ctx: StewardContext, options: { title: string; secti
       type: "website",
       noindex: true,
       style: STEWARD_STYLE + (options.style ?? ""),
+      scripts: [`${base}/enhance.js`],
     },
     html`${bar}${nav}${body}`,
   );
