@@ -5,7 +5,8 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { DomainError, type ErrorKind } from "../domain/errors.ts";
 
-const STATUS: Record<ErrorKind, number> = {
+/** The HTTP status of each kind of DomainError (the API's and the steward pages' alike). */
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -34,7 +35,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error instanceof DomainError) {
       const body: ErrorBody = { error: error.code, message: error.message, ...(error.details && { details: error.details }) };
       if (error.kind === "unauthenticated") reply.header("www-authenticate", `Bearer error="invalid_token"`);
-      return reply.code(STATUS[error.kind]).send(body);
+      return reply.code(STATUS_OF_KIND[error.kind]).send(body);
     }
     const code = (error as FastifyError).code;
     const known = code ? FRAMEWORK_CODES[code] : undefined;

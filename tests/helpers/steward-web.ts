@@ -3,6 +3,7 @@
  * one-time link (made by the same service the CLI calls), keeps the session cookie, and fills
  * each form's hidden `_csrf` and `_once` from the page it came from, as a browser would.
  */
+import { expect } from "vitest";
 import { createInvite } from "../../src/services/steward-sessions.ts";
 import type { TestNode } from "./node.ts";
 
@@ -112,3 +113,18 @@ export function scriptsOf(page: string): string[] {
 }
 export const ENHANCE_SCRIPT = /^<script src="\/pods\/[a-z0-9_-]+\/steward\/enhance\.js" defer><\/script>$/;
 export const onlyOwnScripts = (page: string) => scriptsOf(page).every((s) => ENHANCE_SCRIPT.test(s));
+
+/** A page's HTML checks: under 100 kB, no inline script, unique ids, a label for every visible control, one h1. */
+export function expectAccessible(page: string): void {
+  expect(page.length).toBeLessThan(100_000);
+  expect(onlyOwnScripts(page)).toBe(true);
+  const ids = [...page.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const m of page.matchAll(/<(input|select|textarea)\b([^>]*)>/g)) {
+    if (/type="hidden"/.test(m[2]!)) continue;
+    const id = /\sid="([^"]+)"/.exec(m[2]!)?.[1];
+    expect(id, m[0]).toBeTruthy();
+    expect(page, `label for ${id}`).toContain(`<label for="${id}">`);
+  }
+  expect(page.match(/<h1[\s>]/g)?.length).toBe(1);
+}

@@ -20,7 +20,7 @@ import type { ServiceDeps } from "../../src/services/ports.ts";
 import { createProposal, getProposal, getRemoteProposal } from "../../src/services/proposals.ts";
 import { listTransfers } from "../../src/services/transfers.ts";
 import { startTestNode, waitFor, type TestNode } from "../helpers/node.ts";
-import { onlyOwnScripts, formOf, StewardClient } from "../helpers/steward-web.ts";
+import { expectAccessible, formOf, StewardClient } from "../helpers/steward-web.ts";
 
 const A = "oak-street";
 const B = "elm-row";
@@ -51,21 +51,6 @@ function claimFormOf(page: string, row: string): Record<string, string> {
   for (const m of form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[m[1]!] = unescape(m[2]!);
   fields.quantity = /name="quantity"[^>]* value="([^"]*)"/.exec(form)![1]!;
   return fields;
-}
-
-/** Every visible control has a unique id and a label; no inline script; under 100 kB; one h1. */
-function expectAccessible(page: string) {
-  expect(page.length).toBeLessThan(100_000);
-  expect(onlyOwnScripts(page)).toBe(true);
-  const ids = [...page.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
-  expect(new Set(ids).size).toBe(ids.length);
-  for (const m of page.matchAll(/<(input|select|textarea)\b([^>]*)>/g)) {
-    if (/type="hidden"/.test(m[2]!)) continue;
-    const id = /\sid="([^"]+)"/.exec(m[2]!)?.[1];
-    expect(id, m[0]).toBeTruthy();
-    expect(page, `label for ${id}`).toContain(`<label for="${id}">`);
-  }
-  expect(page.match(/<h1[\s>]/g)?.length).toBe(1);
 }
 
 beforeAll(async () => {

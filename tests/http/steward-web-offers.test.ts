@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addResource } from "../../src/services/books.ts";
 import { createProposal, getProposal, listProposals } from "../../src/services/proposals.ts";
 import { startTestNode, type TestNode } from "../helpers/node.ts";
-import { onlyOwnScripts, formOf, StewardClient } from "../helpers/steward-web.ts";
+import { expectAccessible, formOf, StewardClient } from "../helpers/steward-web.ts";
 
 const SLUG = "oak-street";
 const BASE = `/pods/${SLUG}/steward`;
@@ -26,21 +26,6 @@ const codeOn = (page: string) => /Error code: <code>([A-Z_]+)<\/code>/.exec(page
 /** The message shown next to a field (its error span). */
 const errorAt = (page: string, name: string) => new RegExp(`<span class="error" id="f-${name.replace(/[^\w-]/g, "-")}-error">([^<]*)</span>`).exec(page)?.[1];
 const proposalCount = async () => Number((await sql<{ n: number }>`select count(*)::int as n from proposals`.execute(node.deps.db)).rows[0]!.n);
-
-/** Every visible control has a unique id and a label; no inline script; under 100 kB. */
-function expectAccessible(page: string) {
-  expect(page.length).toBeLessThan(100_000);
-  expect(onlyOwnScripts(page)).toBe(true);
-  const ids = [...page.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
-  expect(new Set(ids).size).toBe(ids.length);
-  for (const m of page.matchAll(/<(input|select|textarea)\b([^>]*)>/g)) {
-    if (/type="hidden"/.test(m[2]!)) continue;
-    const id = /\sid="([^"]+)"/.exec(m[2]!)?.[1];
-    expect(id, m[0]).toBeTruthy();
-    expect(page, `label for ${id}`).toContain(`<label for="${id}">`);
-  }
-  expect(page.match(/<h1[\s>]/g)?.length).toBe(1);
-}
 
 beforeAll(async () => {
   node = await startTestNode({ podSlug: SLUG, podName: "Oak Street" });

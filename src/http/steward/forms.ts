@@ -14,7 +14,8 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { DomainError, invalid, type ErrorKind } from "../../domain/errors.ts";
+import { DomainError, invalid } from "../../domain/errors.ts";
+import { STATUS_OF_KIND } from "../errors.ts";
 import type { Pod } from "../../domain/pods.ts";
 import { findBadText, hasMarkup } from "../../domain/text.ts";
 import { html, type SafeHtml } from "../../lib/html.ts";
@@ -64,16 +65,7 @@ export interface FormState {
 
 export const emptyState = (values: Record<string, string> = {}): FormState => ({ values, errors: {} });
 
-const STATUS: Record<ErrorKind, number> = {
-  invalid: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  unprocessable: 422,
-  unavailable: 503,
-};
-export const statusOf = (error: DomainError) => STATUS[error.kind];
+export const statusOf = (error: DomainError) => STATUS_OF_KIND[error.kind];
 
 /**
  * The form state for a refused submission: each zod issue's message goes to the field it
