@@ -73,7 +73,7 @@ async function check(s: Steward, name: string, ready?: (page: Page) => Promise<v
 
 /** The charter form's live preview (the pages' script) has shown the post. */
 const livePreviewShown = async (page: Page) => {
-  await expect.poll(() => page.locator("#live-preview .live .post").count()).toBe(1);
+  await expect.poll(() => page.locator("#live-preview .live .post").count(), { timeout: 10_000 }).toBe(1);
 };
 
 /** Presses a button (or follows a link) and waits for the page it leads to. */
@@ -181,7 +181,7 @@ describe("a steward's journey in a real browser", { timeout: STEP_TIMEOUT }, () 
     await row.getByLabel("Provided since").fill("2026-01-10");
     await form.getByLabel("What changed, and why").fill("The tool library joins the charter.");
     // The live preview follows the typing.
-    await expect.poll(() => ours.phone.locator("#live-preview .live").textContent()).toContain("Tool library");
+    await expect.poll(() => ours.phone.locator("#live-preview .live").textContent(), { timeout: 10_000 }).toContain("Tool library");
     await press(ours.phone, form.getByRole("button", { name: "Preview the post and the changes" }));
     await expect.poll(() => ours.phone.getByRole("heading", { level: 1 }).textContent()).toBe("Preview of revision 2");
     await expect.poll(() => main(ours.phone).textContent()).toContain("Tool library");
