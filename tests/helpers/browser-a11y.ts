@@ -69,7 +69,7 @@ export class Watcher {
 
   #watchPage(page: Page): void {
     page.on("console", (message) => {
-      // A failed load is reported by the response listener below, with the favicon told apart.
+      // A failed load is reported by the response listener below, with its status and URL.
       if (/^Failed to load resource/.test(message.text())) return;
       if (message.type() === "error" || message.type() === "warning" || /Content[- ]Security[- ]Policy/i.test(message.text())) {
         this.problems.push(`console ${message.type()} on ${page.url()}: ${message.text()}`);
@@ -91,9 +91,8 @@ export class Watcher {
         return;
       }
       if (SUBRESOURCES.has(type)) {
-        // The browser asks for /favicon.ico by itself; the pages name no icon, so a 404 there is no page's fault.
-        const favicon = new URL(response.url()).pathname === "/favicon.ico";
-        if (status >= 400 && !favicon) this.problems.push(`${status} for ${type} ${response.url()} on ${page.url()}`);
+        // /favicon.ico too, which browsers ask for by themselves: the node answers it (204).
+        if (status >= 400) this.problems.push(`${status} for ${type} ${response.url()} on ${page.url()}`);
       } else if ((type === "fetch" || type === "xhr") && (status === 401 || status === 403 || status >= 500)) {
         // A page's script was refused or failed (a refused form answers 400, 409 or 422: no fault).
         this.problems.push(`${status} for ${request.method()} ${response.url()} (${type}) on ${page.url()}`);

@@ -117,6 +117,8 @@ ${
     return sendHtml(reply, page({ title: `#${request.params.tag} on ${origin.host}`, description: `Posts tagged #${request.params.tag}`, url: new URL(`/tags/${encodeURIComponent(tag)}`, origin).href }, body), known ? 200 : 404);
   });
   app.get<{ Params: { slug: string } }>("/pods/:slug", async (request, reply) => podPage(request.params.slug, reply));
+  // Browsers ask for an icon on every site; the node has none of its own (pods have theirs): "no content", not an error.
+  app.get("/favicon.ico", async (_request, reply) => reply.code(204).header("cache-control", "public, max-age=86400").send());
   app.get<{ Params: { handle: string } }>("/:handle", async (request, reply) => {
     const { handle } = request.params;
     if (!handle.startsWith("@")) return reply.callNotFound();

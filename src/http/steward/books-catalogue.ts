@@ -77,7 +77,7 @@ ${notice(query, RESOURCE_NOTICES)}${errorSummary(state, RESOURCE_LABELS)}
 <p>What flows through ${pod.name}, how it is counted, and what the market would charge for it. Resources and their prices are public, on the books page and in the export.</p>
 ${
   resources.length
-    ? html`<div class="table-wrap"><table>
+    ? html`<div class="table-wrap" tabindex="0"><table>
 <thead><tr><th scope="col">Resource</th><th scope="col">Unit</th><th scope="col">Category</th><th scope="col" class="num">Reference price</th><th scope="col">Action</th></tr></thead>
 <tbody>${resources.map(
         (r, i) => html`<tr><td id="res-${i}">${r.name}<br><code class="small">${r.key}</code></td><td>${unitLabel(r.unit)}</td><td>${r.category}${
@@ -140,7 +140,7 @@ ${notice(query, MEMBER_NOTICES)}${errorSummary(state, MEMBER_LABELS)}
 <p><strong>Names and contacts are private.</strong> Only stewards see them, here. Entries, receipts and the steward's exports name a member by a pseudonym the node makes up (such as <code>m-7f3a</code>); the public books, summaries and public export never name members at all.</p>
 ${
   members.length
-    ? html`<div class="table-wrap"><table>
+    ? html`<div class="table-wrap" tabindex="0"><table>
 <thead><tr><th scope="col">Pseudonym</th><th scope="col">Name</th><th scope="col">Contact</th><th scope="col">Joined</th><th scope="col">Action</th></tr></thead>
 <tbody>${members.map(
         (m) => html`<tr><td><code>${m.pseudonym}</code></td><td id="mem-${m.pseudonym}">${m.name}</td><td>${m.contact ?? html`<span class="muted">none</span>`}</td><td>${day(m.joinedAt)}</td><td><a href="${base}/books/members/${m.pseudonym}" aria-describedby="mem-${m.pseudonym}">Edit</a></td></tr>`,

@@ -69,7 +69,7 @@ const memberNames = (members: MemberView[]) => new Map(members.map((m) => [m.pse
 export function entriesTable(ctx: StewardContext, entries: EntryView[], members: MemberView[], caption: string): SafeHtml {
   const names = memberNames(members);
   const base = `${ctx.base}/books/entries`;
-  return html`<div class="table-wrap"><table>
+  return html`<div class="table-wrap" tabindex="0"><table>
 <caption class="muted small" style="text-align:left">${caption}</caption>
 <thead><tr><th scope="col">No.</th><th scope="col">Date</th><th scope="col">What</th><th scope="col" class="num">Quantity</th><th scope="col">Fund</th><th scope="col" class="num">Value</th><th scope="col">Who</th><th scope="col">Public memo</th></tr></thead>
 <tbody>${entries.map(

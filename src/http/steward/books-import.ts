@@ -74,7 +74,7 @@ function refusedTable(refused: Refused): SafeHtml {
 <p>${rows !== null ? `The node read ${rows} ${rows === 1 ? "row" : "rows"}, and ` : ""}the file has ${total} ${total === 1 ? "problem" : "problems"}${more === 0 ? ` in ${distinct} ${distinct === 1 ? "row" : "rows"}` : ""}. The books take a whole file or none of it, so no row was written. Fix ${total === 1 ? "this row" : "these rows"} in the spreadsheet and import the file again.</p>
 ${more > 0 ? html`<p>The first ${errors.length} problems are listed; ${more} more are not.</p>` : ""}
 </div>
-<div class="table-wrap"><table id="row-errors">
+<div class="table-wrap" tabindex="0"><table id="row-errors">
 <caption class="muted small" style="text-align:left">Each problem, by row. Rows count from the first line after the header.</caption>
 <thead><tr><th scope="col">Row</th><th scope="col">Column</th><th scope="col">Problem</th><th scope="col">Code</th></tr></thead>
 <tbody>${errors.map((e) => html`<tr><td>${rowLabel(e.row)}</td><td>${e.column ? html`<code>${e.column}</code>` : html`<span class="muted">the whole row</span>`}</td><td>${rowMessage(e)}</td><td><code>${e.code}</code></td></tr>`)}</tbody>
@@ -100,7 +100,7 @@ ${options.refused ? refusedTable(options.refused) : errorSummary(state, { file: 
 <li><strong>All or nothing.</strong> The node checks every row against the books first, with the running stock. If any row is wrong, nothing is imported and this page lists each bad row. If all are right, all are written at once.</li>
 <li>The same file is never imported twice: the node remembers each file it imported.</li>
 <li>UTF-8 text, commas between cells, quotes as a spreadsheet writes them. Up to ${Math.floor(CSV_UPLOAD_MAX_BYTES / (1024 * 1024))} MB here; bigger files: <code>npx hyphae ledger import --pod ${pod.slug} file.csv</code>.</li>
-<li>The import happens while this page waits, with no progress bar; a file of tens of thousands of rows can take a minute.</li>
+<li>The import happens while this page waits (with JavaScript on, a bar shows the file being sent, then that the node is checking it); a file of tens of thousands of rows can take a minute.</li>
 </ul>
 ${formStart(ctx, `${base}/books/import`, { multipart: true, label: "Import a CSV file" })}
 ${field({ name: "file", label: "CSV file", type: "file", accept: ".csv,text/csv", required: true, hint: "A .csv file saved from a spreadsheet." }, state)}

@@ -71,7 +71,7 @@ ${notice(query, INDICATOR_NOTICES)}${errorSummary(state, INDICATOR_LABELS)}
 <p>Beside volumes, the dependence reduced: each indicator is counted by the stewards or derived from the ledger. The books page and each summary show its value, the value for the period before and the trend. A value drawn from entries that name only one or two members is shown as “fewer than 3”.</p>
 ${
   list.length
-    ? html`<div class="table-wrap"><table>
+    ? html`<div class="table-wrap" tabindex="0"><table>
 <caption class="muted small" style="text-align:left">Values over the last ${WINDOW_DAYS} days, against the ${WINDOW_DAYS} days before.</caption>
 <thead><tr><th scope="col">Indicator</th><th scope="col">Source</th><th scope="col" class="num">Value</th><th scope="col" class="num">Before</th><th scope="col">Trend</th><th scope="col">Action</th></tr></thead>
 <tbody>${list.map((i, n) => {
@@ -112,7 +112,7 @@ ${field({ name: "publicNote", label: "Public note (optional)", type: "textarea",
 <h2>Latest counts</h2>
 ${
   counts.length
-    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Date</th><th scope="col" class="num">Count</th><th scope="col">Public note</th><th scope="col">Recorded</th></tr></thead>
+    ? html`<div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">Date</th><th scope="col" class="num">Count</th><th scope="col">Public note</th><th scope="col">Recorded</th></tr></thead>
 <tbody>${counts.map((c) => html`<tr><td>${c.countedOn}</td><td class="num">${c.count}</td><td>${c.publicNote}</td><td>${minute(c.recordedAt)}</td></tr>`)}</tbody></table></div>`
     : html`<p class="muted">No counts yet.</p>`
 }`;
@@ -169,7 +169,7 @@ ${field({ name: "at", label: "A day in the period (optional)", type: "date", hin
 <h2>Published</h2>
 ${
   list.length
-    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Period</th><th scope="col" class="num">Entries</th><th scope="col" class="num">Version</th><th scope="col">Published</th></tr></thead>
+    ? html`<div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">Period</th><th scope="col" class="num">Entries</th><th scope="col" class="num">Version</th><th scope="col">Published</th></tr></thead>
 <tbody>${list.map((s) => html`<tr><td><a href="${s.url}">${s.label}</a></td><td class="num">${s.entryCount}</td><td class="num">${s.version}</td><td>${minute(s.publishedAt)}</td></tr>`)}</tbody></table></div>`
     : html`<p class="muted">No summaries published yet.</p>`
 }`,

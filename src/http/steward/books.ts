@@ -51,13 +51,13 @@ ${start}
 <h2>Stock</h2>
 ${
   balances.stock.length
-    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Resource</th><th scope="col">Category</th><th scope="col" class="num">In stock</th></tr></thead>
+    ? html`<div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">Resource</th><th scope="col">Category</th><th scope="col" class="num">In stock</th></tr></thead>
 <tbody>${balances.stock.map((s) => html`<tr><td>${s.name} <code class="small">${s.resource}</code></td><td>${s.category}</td><td class="num">${formatAmount(s.quantity, s.unit)}</td></tr>`)}</tbody></table></div>`
     : html`<p class="muted">No resources yet.</p>`
 }
 
 <h2>Funds</h2>
-<div class="table-wrap"><table><thead><tr><th scope="col">Fund</th><th scope="col" class="num">In</th><th scope="col" class="num">Out</th><th scope="col" class="num">Entries</th></tr></thead>
+<div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">Fund</th><th scope="col" class="num">In</th><th scope="col" class="num">Out</th><th scope="col" class="num">Entries</th></tr></thead>
 <tbody>${FUNDS.map((f) => {
       const row = fundsByKey.get(f);
       return html`<tr><td>${FUND_LABELS[f]}</td><td class="num">${money(row?.inflowValue ?? "0")}</td><td class="num">${money(row?.outflowValue ?? "0")}</td><td class="num">${row?.entries ?? 0}</td></tr>`;

@@ -80,7 +80,7 @@ ${lists.paged ? html`<p><a href="${base}/follows">Back to the first page of each
 ${
   lists.requests.length
     ? html`<p>${pod.manuallyApprovesFollowers ? "New followers wait here until a steward answers." : "These came while followers were approved by hand."} Accepting lets them see the pod's posts in their timeline.</p>
-<div class="table-wrap"><table>
+<div class="table-wrap" tabindex="0"><table>
 <thead><tr><th scope="col">From</th><th scope="col">Asked on</th><th scope="col">Answer</th></tr></thead>
 <tbody>${lists.requests.map(
         (r, i) => html`<tr><td>${who(r, `rq-${i}`)}</td><td>${day(r.createdAt)}</td><td><div class="actions">${buttonForm(ctx, `${base}/follows/requests/accept`, "Accept", { hidden: { actor: r.actorIri }, describedBy: `rq-${i}` })}${buttonForm(ctx, `${base}/follows/requests/reject`, "Reject", { hidden: { actor: r.actorIri }, kind: "secondary", describedBy: `rq-${i}` })}</div></td></tr>`,
@@ -91,7 +91,7 @@ ${
 <h2 id="following">Pods ${pod.name} follows</h2>
 ${
   lists.following.length
-    ? html`<div class="table-wrap"><table>
+    ? html`<div class="table-wrap" tabindex="0"><table>
 <thead><tr><th scope="col">Pod or account</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">Action</th></tr></thead>
 <tbody>${lists.following.map(
         (f, i) => html`<tr><td>${who(f, `fg-${i}`)}</td><td>${STATE_LABEL[f.status] ?? f.status}</td><td>${day(f.createdAt)}</td><td>${buttonForm(ctx, `${base}/follows/unfollow`, f.status === "accepted" ? "Unfollow" : "Cancel", { hidden: { target: f.actorIri }, kind: "secondary", describedBy: `fg-${i}` })}</td></tr>`,
@@ -102,7 +102,7 @@ ${
 <h2 id="followers">Followers</h2>
 ${
   lists.followers.length
-    ? html`<div class="table-wrap"><table>
+    ? html`<div class="table-wrap" tabindex="0"><table>
 <thead><tr><th scope="col">Follower</th><th scope="col">Since</th><th scope="col">Action</th></tr></thead>
 <tbody>${lists.followers.map(
         (f, i) => html`<tr><td>${who(f, `fl-${i}`)}</td><td>${day(f.createdAt)}</td><td>${buttonForm(ctx, `${base}/follows/followers/remove`, "Remove", { hidden: { actor: f.actorIri }, kind: "danger", describedBy: `fl-${i}` })}</td></tr>`,

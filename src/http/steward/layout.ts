@@ -10,8 +10,8 @@ import type { StewardContext } from "./forms.ts";
 
 export const STEWARD_STYLE = `
 .stewardbar{display:flex;flex-wrap:wrap;gap:.3rem .8rem;align-items:baseline;justify-content:space-between;font-size:.95rem;border-bottom:1px solid var(--line);padding-bottom:.4rem}
-nav.steward ul{list-style:none;padding:0;margin:.6rem 0 1rem;display:flex;flex-wrap:wrap;gap:.35rem}
-nav.steward a{display:inline-block;padding:.35rem .6rem;border:1px solid var(--line);border-radius:.4rem;text-decoration:none;background:var(--card)}
+nav.steward ul{list-style:none;padding:0;margin:.5rem 0 1rem;display:flex;flex-wrap:wrap;gap:.3rem}nav.steward li{margin:0}
+nav.steward a{display:inline-block;padding:.3rem .55rem;min-height:2.25rem;font-size:.92rem;border:1px solid var(--line);border-radius:.4rem;text-decoration:none;background:var(--card)}
 nav.steward a[aria-current=page]{background:var(--accent);color:var(--bg);border-color:var(--accent)}
 .field{margin:0 0 1rem}.field label{display:block;font-weight:600;margin-bottom:.2rem}.field.check label{display:inline;font-weight:400}
 .hint{display:block;color:var(--muted);font-size:.9rem;margin-bottom:.25rem}.req{font-weight:400;color:var(--muted);font-size:.85rem}
@@ -27,6 +27,7 @@ button.secondary,.button.secondary{background:var(--card);color:var(--accent)}bu
 .done{border-left:.3rem solid var(--accent);background:var(--card);padding:.6rem .8rem;border-radius:.35rem;margin:1rem 0}
 .small{font-size:.85rem}.actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0}.actions form{margin:0}
 table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
+th,td,td code{overflow-wrap:break-word;word-break:normal}
 .table-wrap{overflow-x:auto}fieldset{border:1px solid var(--line);border-radius:.5rem;margin:0 0 1rem;padding:.6rem .8rem}legend{font-weight:600;padding:0 .3rem}
 .upload-status{margin:.6rem 0}.upload-status progress{width:100%;height:1.2rem}
 #live-preview .live{border:1px dashed var(--line);border-radius:.5rem;padding:.4rem .6rem;min-height:3rem}

@@ -58,7 +58,7 @@ ${field({ name: "days", label: "Valid for (days)", type: "number", min: "1", ste
 <h2 id="list">The pod's tokens</h2>
 ${
   newest.length
-    ? html`<div class="table-wrap"><table>
+    ? html`<div class="table-wrap" tabindex="0"><table>
 <caption class="muted small" style="text-align:left">Newest first. The tokens themselves are never kept here, only their labels and dates.</caption>
 <thead><tr><th scope="col">Label</th><th scope="col">Issued</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col">Action</th></tr></thead>
 <tbody>${newest.map(
