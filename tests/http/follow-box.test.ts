@@ -58,3 +58,11 @@ describe("Follow this pod", () => {
     expect(text).toContain(`value="@oak-street@${node.host}"`);
   });
 });
+
+describe("the browser's own requests", () => {
+  it("/favicon.ico answers 204 No Content (no error on every page view)", async () => {
+    const r = await fetch(`${node.origin}/favicon.ico`);
+    expect(r.status).toBe(204);
+    expect(await r.text()).toBe("");
+  });
+});
