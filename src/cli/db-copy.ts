@@ -19,6 +19,10 @@ export const COPY_ORDER = [
   "node_settings",
   "idempotency_keys",
   "steward_tokens",
+  "stewards",
+  "steward_invites",
+  "steward_sessions",
+  "pod_icons",
   "fedify_kv",
   "fedify_queue",
   "fedify_queue_dead",
@@ -44,6 +48,12 @@ export const COPY_ORDER = [
   "claims",
   "transfers",
 ] as const;
+
+/**
+ * Rows are read in physical order, except where a row names an earlier row of its own table
+ * and an update may have moved it: a steward's inviter, who was made first.
+ */
+const READ_ORDER: Partial<Record<(typeof COPY_ORDER)[number], string>> = { stewards: "created_at, number" };
 
 const BOOKKEEPING = new Set(["hyphae_migrations", "hyphae_migrations_lock"]);
 const BATCH = 500;
@@ -105,7 +115,8 @@ export async function copyBetween(from: Kysely<any>, to: Kysely<any>): Promise<C
       const identity = columns.find((c) => c.is_identity === "YES")?.column_name;
       let copied = 0;
       for (let offset = 0; ; offset += BATCH) {
-        const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by ctid limit ${BATCH} offset ${offset}`.execute(from)).rows;
+        const order = sql.raw(READ_ORDER[table] ?? "ctid");
+        const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by ${order} limit ${BATCH} offset ${offset}`.execute(from)).rows;
         if (rows.length === 0) break;
         const names = columns.map((c) => c.column_name);
         const values = rows.map((row) =>

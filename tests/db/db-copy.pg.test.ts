@@ -15,6 +15,12 @@ import { lockHolder } from "../../src/db/lock.ts";
 import { startNode, type RunningNode } from "../../src/node.ts";
 import { receiveFollow } from "../../src/services/follows.ts";
 import { issueToken } from "../../src/services/tokens.ts";
+import { createInvite, endStewardship, listStewards } from "../../src/services/steward-sessions.ts";
+import { setPodIcon } from "../../src/services/pod-icons.ts";
+import { StewardClient } from "../helpers/steward-web.ts";
+
+/** The smallest PNG: a signature and an IHDR chunk are all the icon check reads. */
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89]);
 import { createPostgresDatabase } from "../helpers/db.ts";
 import { freePort } from "../helpers/node.ts";
 
@@ -100,6 +106,15 @@ beforeAll(async () => {
   expect(source.createdPod?.slug).toBe("oak-street");
   const issued = await issueToken(source.ctx.deps, { podSlug: "oak-street", label: "laptop" });
   await receiveFollow(source.ctx.deps, { podSlug: "oak-street", actor: FOLLOWER, followIri: "http://127.0.0.1:9/follows/1" });
+  // Steward web app rows: a steward signed in from a link, one it invited, a pending link, an uploaded icon.
+  const first = new StewardClient(origin, "oak-street");
+  expect((await first.useLink((await createInvite(source.ctx.deps, { podSlug: "oak-street" })).url!)).status).toBe(303);
+  const invite = await createInvite(source.ctx.deps, { podSlug: "oak-street", createdBy: (await listStewards(source.ctx.deps, "oak-street"))[0]!.id });
+  expect((await new StewardClient(origin, "oak-street").useLink(invite.url!)).status).toBe(303);
+  await createInvite(source.ctx.deps, { podSlug: "oak-street" });
+  await endStewardship(source.ctx.deps, "oak-street", 1);
+  expect(first.cookie).not.toBeNull();
+  await setPodIcon(source.ctx.deps, "oak-street", PNG);
   const actor = await getJson(`${origin}/pods/oak-street`, { accept: AP });
   expect(actor.status).toBe(200);
   const pod = await getJson(`${origin}/api/hyphae/v1/pods/oak-street`, { authorization: `Bearer ${issued.token}` });
@@ -125,7 +140,7 @@ afterAll(async () => {
 
 describe("db copy from PGlite to PostgreSQL", () => {
   it("copies every row of every table and releases the data directory", async () => {
-    expect(before.sourceCounts).toMatchObject({ pods: 1, pod_keys: 2, remote_actors: 1, followers: 1, steward_tokens: 1, node_secrets: 1 });
+    expect(before.sourceCounts).toMatchObject({ pods: 1, pod_keys: 2, remote_actors: 1, followers: 1, steward_tokens: 1, node_secrets: 1, stewards: 2, steward_invites: 3, steward_sessions: 2, pod_icons: 1 });
     expect(before.sourceCounts.outbox_events).toBeGreaterThanOrEqual(1);
 
     report = await copyDatabase({ dataDir, targetUrl: target.url });
