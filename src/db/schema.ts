@@ -165,6 +165,32 @@ export interface StewardSessionsTable {
   ended_at: Timestamp | null;
 }
 
+export interface StewardPasskeysTable {
+  id: string;
+  pod_id: string;
+  steward_id: string;
+  credential_id: string;
+  public_key: Uint8Array;
+  counter: BigInt8;
+  transports: Generated<string>;
+  device_type: "singleDevice" | "multiDevice";
+  backed_up: boolean;
+  name: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface StewardPasskeyChallengesTable {
+  id: string;
+  pod_id: string;
+  purpose: "register" | "sign-in";
+  session_id: string | null;
+  challenge: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface PodIconsTable {
   pod_id: string;
   media_type: string;
@@ -529,6 +555,8 @@ export interface Database {
   stewards: StewardsTable;
   steward_invites: StewardInvitesTable;
   steward_sessions: StewardSessionsTable;
+  steward_passkeys: StewardPasskeysTable;
+  steward_passkey_challenges: StewardPasskeyChallengesTable;
   pod_icons: PodIconsTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;

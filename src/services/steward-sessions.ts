@@ -9,7 +9,10 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { forbidden, invalid, notFound, unauthenticated } from "../domain/errors.ts";
+import type { Kysely } from "kysely";
 import * as repo from "../db/repos/stewards.ts";
+import { deleteStewardPasskeys } from "../db/repos/passkeys.ts";
+import type { Database } from "../db/schema.ts";
 import { writeOnce } from "./idempotency.ts";
 import { getActivePod, getPod } from "./pods.ts";
 import type { ServiceDeps } from "./ports.ts";
@@ -111,50 +114,54 @@ export interface NewSession {
   principal: StewardPrincipal;
 }
 
+/**
+ * Opens a session for a steward of a pod, in the caller's transaction: the one way in, for a
+ * sign-in link and for a passkey alike (same cookie, same principal, same lifetime).
+ */
+export async function openSession(
+  deps: ServiceDeps,
+  trx: Kysely<Database>,
+  input: { pod: { id: string; slug: string }; steward: { id: string; number: number }; device?: string; now: Date },
+): Promise<NewSession> {
+  const sessionSecret = secret();
+  const csrfToken = secret();
+  const expiresAt = new Date(input.now.getTime() + deps.config.stewardSessionDays * 86_400_000);
+  const sessionId = deps.ids.uuid();
+  await repo.insertSession(trx, {
+    id: sessionId,
+    podId: input.pod.id,
+    stewardId: input.steward.id,
+    secretDigest: digest(sessionSecret),
+    csrfToken,
+    device: (input.device ?? "").slice(0, 80),
+    createdAt: input.now,
+    expiresAt,
+  });
+  return {
+    secret: sessionSecret,
+    principal: { sessionId, podId: input.pod.id, podSlug: input.pod.slug, stewardId: input.steward.id, stewardNumber: input.steward.number, csrfToken, expiresAt },
+  };
+}
+
 /** Takes a sign-in link (once) and opens a session; a new steward is recorded when the link makes one. */
 export async function redeemInvite(deps: ServiceDeps, input: { podSlug: string; link: string; device?: string }): Promise<NewSession> {
   const pod = await getActivePod(deps, input.podSlug);
   const link = input.link;
   if (!SECRET_SHAPE.test(link)) throw unauthenticated("INVITE_INVALID", "This sign-in link is not complete. Copy the whole link, or ask a steward for a new one.");
   const now = deps.clock.now();
-  const sessionSecret = secret();
-  const csrfToken = secret();
-  const expiresAt = new Date(now.getTime() + deps.config.stewardSessionDays * 86_400_000);
   const opened = await deps.db.transaction().execute(async (trx) => {
     const invite = await repo.takeInvite(trx, digest(link), pod.id, now);
     if (!invite) return null;
     let steward = invite.stewardId ? await repo.getSteward(trx, invite.stewardId) : null;
     if (steward?.endedAt) return null;
     steward ??= await repo.insertSteward(trx, { id: deps.ids.uuid(), podId: pod.id, invitedBy: invite.createdBy, createdAt: now });
-    const sessionId = deps.ids.uuid();
-    await repo.insertSession(trx, {
-      id: sessionId,
-      podId: pod.id,
-      stewardId: steward.id,
-      secretDigest: digest(sessionSecret),
-      csrfToken,
-      device: (input.device ?? "").slice(0, 80),
-      createdAt: now,
-      expiresAt,
-    });
-    return { sessionId, steward };
+    return openSession(deps, trx, { pod, steward, device: input.device, now });
   });
   if (!opened) {
     const why = explain(deps, await repo.findInviteByDigest(deps.db, digest(link)), pod.id) ?? { code: "INVITE_INVALID", message: "This sign-in link cannot be used. Ask a steward for a new one." };
     throw unauthenticated(why.code, why.message);
   }
-  return {
-    secret: sessionSecret,
-    principal: {
-      sessionId: opened.sessionId,
-      podId: pod.id,
-      podSlug: pod.slug,
-      stewardId: opened.steward.id,
-      stewardNumber: opened.steward.number,
-      csrfToken,
-      expiresAt,
-    },
-  };
+  return opened;
 }
 
 /**
@@ -228,7 +235,7 @@ export async function listStewards(deps: ServiceDeps, podSlug: string): Promise<
   return all.map((s) => ({ id: s.id, number: s.number, role: s.role, invitedBy: s.invitedBy ? (numberOf.get(s.invitedBy) ?? null) : null, createdAt: s.createdAt, endedAt: s.endedAt }));
 }
 
-/** A steward steps down (or is stood down by the pod): their sessions end with it. */
+/** A steward steps down (or is stood down by the pod): their sessions end with it, and their passkeys are removed. */
 export async function endStewardship(deps: ServiceDeps, podSlug: string, stewardNumber: number): Promise<{ ended: boolean }> {
   const pod = await getPod(deps, podSlug);
   const steward = (await repo.listStewards(deps.db, pod.id)).find((s) => s.number === stewardNumber);
@@ -237,6 +244,7 @@ export async function endStewardship(deps: ServiceDeps, podSlug: string, steward
   const ended = await deps.db.transaction().execute(async (trx) => {
     const done = await repo.endSteward(trx, steward.id, now);
     await repo.endStewardSessions(trx, steward.id, now);
+    await deleteStewardPasskeys(trx, steward.id);
     return done;
   });
   return { ended };

@@ -8,6 +8,7 @@ import { DomainError } from "../../domain/errors.ts";
 import { html } from "../../lib/html.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
 import * as sessions from "../../services/steward-sessions.ts";
+import * as passkeys from "../../services/steward-passkeys.ts";
 import { getPod } from "../../services/pods.ts";
 import { buttonForm, emptyState, errorSummary, field, formStart, notice, sendPage, statusOf, stewardGet, stewardPost, type FormState, type StewardContext } from "./forms.ts";
 import { plainStewardPage, stewardPage } from "./layout.ts";
@@ -15,7 +16,9 @@ import { assertCsrf, assertSameOrigin, clearSessionCookie, describeDevice, readC
 
 const NOTICES: Record<string, string> = {
   "session-ended": "The session was ended. That browser must sign in again with a new link.",
-  "steward-ended": "The stewardship was ended, with all of that steward's sessions.",
+  "steward-ended": "The stewardship was ended, with all of that steward's sessions and passkeys.",
+  "passkey-added": "The passkey was added. On the sign-in page, “Sign in with a passkey” now signs you in from this device.",
+  "passkey-removed": "The passkey was removed: it can no longer sign anyone in.",
 };
 
 const LINK_MINUTES = [
@@ -36,6 +39,7 @@ async function signInPage(deps: ServiceDeps, slug: string, link: string | undefi
 ${signedOut ? html`<div class="done" role="status">You have signed out. This browser no longer has access to the steward pages.</div>` : ""}
 ${problem ? html`<div class="error-summary" role="alert"><h2>You are not signed in</h2><p>${problem.message}</p><p class="muted small">Error code: <code>${problem.code}</code></p></div>` : ""}
 <p>Stewards sign in with a one-time link: there is no password to remember. Ask another steward of ${pod.name} for a link (they make one on the Stewards page), or ask the node's operator, who runs <code>npx hyphae steward invite --pod ${pod.slug}</code>.</p>
+${passkeys.passkeysPossible(deps) ? passkeySignIn(pod.slug) : ""}
 <p><a href="/pods/${pod.slug}">Back to ${pod.name}'s page</a></p>`;
   } else {
     body = html`<h1>Sign in as a steward of ${pod.name}</h1>
@@ -54,7 +58,57 @@ ${
   return plainStewardPage(deps, { title: `Steward sign-in — ${pod.name}`, url: path }, body);
 }
 
-function stewardsPage(ctx: StewardContext, list: sessions.StewardView[], live: sessions.SessionView[], state: FormState, issued: sessions.IssuedInvite | null, query?: { done?: string }): string {
+/**
+ * "Sign in with a passkey": hidden until passkeys.js finds WebAuthn in this browser (without
+ * the script, or without passkey support, only the sign-in links show).
+ */
+function passkeySignIn(slug: string) {
+  const base = stewardBase(slug);
+  return html`<section id="passkey-sign-in" hidden aria-labelledby="passkey-sign-in-heading" data-options="${base}/passkeys/sign-in/options" data-finish="${base}/passkeys/sign-in">
+<h2 id="passkey-sign-in-heading">Signing in with a passkey</h2>
+<p>If you added a passkey for this pod on the Stewards page, this phone or computer can sign you in with it.</p>
+<button type="button">Sign in with a passkey</button>
+<p class="passkey-status" role="status"></p>
+</section>
+<script src="${base}/passkeys.js" defer></script>`;
+}
+
+function passkeySection(ctx: StewardContext, mine: passkeys.PasskeyView[], state: FormState) {
+  const { base } = ctx;
+  const possible = passkeys.passkeysPossible(ctx.deps);
+  return html`<h2 id="passkeys">Your passkeys</h2>
+<p>A passkey lets your own phone or computer sign you in again without a new link, with its screen lock (fingerprint, face or PIN). It is optional: sign-in links keep working. Each steward adds and removes their own.</p>
+${
+  mine.length
+    ? html`<ul>${mine.map(
+        (k) => html`<li>${k.name}<br><span class="muted small">added ${day(k.createdAt)}, ${k.lastUsedAt ? `last used ${when(k.lastUsedAt)}` : "not used yet"}</span>
+<div class="actions">${buttonForm(ctx, `${base}/stewards/passkeys/${k.id}/remove`, `Remove the passkey “${k.name}”`, { kind: "secondary" })}</div></li>`,
+      )}</ul>`
+    : html`<p class="muted">You have no passkey for ${ctx.pod.name}.</p>`
+}
+${
+  possible
+    ? html`<form id="passkey-add" method="post" action="${base}/passkeys/register" hidden aria-label="Add a passkey" data-options="${base}/passkeys/register/options">
+<input type="hidden" name="_csrf" value="${ctx.principal.csrfToken}">
+${field({ name: "name", label: "Name of the new passkey", hint: "So you can tell your passkeys apart, such as “my phone”.", required: true, maxlength: 60, autocomplete: "off" }, state)}
+<button type="submit">Add a passkey on this device</button>
+<p class="passkey-status" role="status"></p>
+</form>
+<p id="passkey-needs" class="muted small">Adding a passkey needs a browser that supports passkeys, with JavaScript on.</p>
+<script src="${base}/passkeys.js" defer></script>`
+    : html`<p class="muted small">This node is reached by an IP address, so passkeys cannot be used here (they need a domain name).</p>`
+}`;
+}
+
+function stewardsPage(
+  ctx: StewardContext,
+  list: sessions.StewardView[],
+  live: sessions.SessionView[],
+  keys: { mine: passkeys.PasskeyView[]; counts: Map<string, number> },
+  state: FormState,
+  issued: sessions.IssuedInvite | null,
+  query?: { done?: string },
+): string {
   const { base, principal } = ctx;
   const linkBox = issued
     ? issued.url
@@ -71,9 +125,9 @@ ${notice(query, NOTICES)}${linkBox}${errorSummary(state)}
 <p>Stewards hand over by link: invite the next steward, and step down when your turn ends.</p>
 <div class="table-wrap"><table>
 <caption class="muted small" style="text-align:left">The pod's stewards, by number. Names are never recorded.</caption>
-<thead><tr><th scope="col">Steward</th><th scope="col">Invited by</th><th scope="col">Since</th><th scope="col">Status</th></tr></thead>
+<thead><tr><th scope="col">Steward</th><th scope="col">Invited by</th><th scope="col">Since</th><th scope="col">Passkeys</th><th scope="col">Status</th></tr></thead>
 <tbody>${list.map(
-      (s) => html`<tr><td>Steward ${s.number}${s.id === principal.stewardId ? " (you)" : ""}</td><td>${s.invitedBy ? `Steward ${s.invitedBy}` : "the node's operator"}</td><td>${day(s.createdAt)}</td><td>${
+      (s) => html`<tr><td>Steward ${s.number}${s.id === principal.stewardId ? " (you)" : ""}</td><td>${s.invitedBy ? `Steward ${s.invitedBy}` : "the node's operator"}</td><td>${day(s.createdAt)}</td><td>${keys.counts.get(s.id) ?? 0}</td><td>${
         s.endedAt ? `stepped down ${day(s.endedAt)}` : html`active ${buttonForm(ctx, `${base}/stewards/${s.number}/end`, s.id === principal.stewardId ? "Step down" : `End Steward ${s.number}'s stewardship`, { kind: "danger" })}`
       }</td></tr>`,
     )}</tbody></table></div>
@@ -95,7 +149,8 @@ ${formStart(ctx, `${base}/stewards/device-link`, { label: "Sign-in link for my o
 <ul>${live.map(
       (s) => html`<li>Steward ${s.stewardNumber} — ${s.device || "a browser"}${s.id === principal.sessionId ? html` <strong>(this browser)</strong>` : ""}<br><span class="muted small">signed in ${when(s.createdAt)}, last seen ${when(s.lastSeenAt)}, until ${day(s.expiresAt)}</span>
 <div class="actions">${buttonForm(ctx, `${base}/stewards/sessions/${s.id}/end`, s.id === principal.sessionId ? "Sign out here" : "End this session", { kind: "secondary" })}</div></li>`,
-    )}</ul>`,
+    )}</ul>
+${passkeySection(ctx, keys.mine, state)}`,
   );
 }
 
@@ -139,7 +194,15 @@ export function registerAuthPages(app: FastifyInstance, deps: ServiceDeps): void
   });
 
   const render = async (ctx: StewardContext, state: FormState, issued: sessions.IssuedInvite | null = null, query?: { done?: string }) =>
-    stewardsPage(ctx, await sessions.listStewards(deps, ctx.pod.slug), await sessions.listSessions(deps, ctx.pod.slug), state, issued, query);
+    stewardsPage(
+      ctx,
+      await sessions.listStewards(deps, ctx.pod.slug),
+      await sessions.listSessions(deps, ctx.pod.slug),
+      { mine: await passkeys.listMyPasskeys(deps, ctx.principal), counts: await passkeys.countPasskeys(deps, ctx.pod.slug) },
+      state,
+      issued,
+      query,
+    );
 
   stewardGet<{ done?: string }>(app, deps, "/stewards", (ctx, query) => render(ctx, emptyState(), null, query));
 
@@ -166,6 +229,15 @@ export function registerAuthPages(app: FastifyInstance, deps: ServiceDeps): void
         return `${sessions.signInPath(ctx.pod.slug)}?done=signed-out`;
       }
       return `${ctx.base}/stewards?done=session-ended`;
+    },
+    render: (ctx, state) => render(ctx, state),
+  });
+
+  // Only one's own passkeys: another steward's cannot be named here (the service matches the owner).
+  stewardPost(app, deps, "/stewards/passkeys/:id/remove", {
+    handle: async (ctx) => {
+      await passkeys.removePasskey(deps, ctx.principal, (ctx.request.params as { id: string }).id);
+      return `${ctx.base}/stewards?done=passkey-removed#passkeys`;
     },
     render: (ctx, state) => render(ctx, state),
   });

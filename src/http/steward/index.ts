@@ -29,6 +29,7 @@ import { registerProposalForms } from "./offers.ts";
 import { registerClaimForms } from "./claims.ts";
 import { registerCongressForms } from "./congress.ts";
 import { registerTokenForms } from "./tokens.ts";
+import { registerPasskeyRoutes } from "./passkeys.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -120,6 +121,7 @@ export async function registerStewardWeb(app: FastifyInstance, deps: ServiceDeps
       registerClaimForms(scope, deps);
       registerCongressForms(scope, deps);
       registerTokenForms(scope, deps);
+      registerPasskeyRoutes(scope, deps);
     },
     { prefix: "/pods/:slug/steward" },
   );
