@@ -34,6 +34,8 @@ export interface Config {
   readonly logClientIps: boolean;
   /** Refused inbox POSTs allowed per client address per minute; 0 turns the limit off. */
   readonly inboxRateLimit: number;
+  /** Sessionless steward-page POSTs (sign-in links, passkey challenges) per address per minute; 0 = no limit. */
+  readonly stewardSignInRateLimit: number;
   readonly queue: {
     readonly concurrency: number;
     readonly leaseSeconds: number;
@@ -119,6 +121,7 @@ const variables = {
   },
   LOG_CLIENT_IPS: { schema: boolean, default: "false" },
   INBOX_RATE_LIMIT: { schema: integer(0, 1_000_000), default: "60" },
+  STEWARD_SIGN_IN_RATE_LIMIT: { schema: integer(0, 1_000_000), default: "30" },
   QUEUE_CONCURRENCY: { schema: integer(1, 64), default: "4" },
   QUEUE_LEASE_SECONDS: { schema: integer(1, 3600), default: "120" },
   QUEUE_POLL_SECONDS: { schema: integer(1, 300), default: "5" },
@@ -194,6 +197,7 @@ export function loadConfig(env: Env = process.env, defaults: Env = {}): Config {
     trustProxy: read(env, "TRUST_PROXY")!,
     logClientIps: read(env, "LOG_CLIENT_IPS")!,
     inboxRateLimit: read(env, "INBOX_RATE_LIMIT")!,
+    stewardSignInRateLimit: read(env, "STEWARD_SIGN_IN_RATE_LIMIT")!,
     queue: Object.freeze({
       concurrency: read(env, "QUEUE_CONCURRENCY")!,
       leaseSeconds: read(env, "QUEUE_LEASE_SECONDS")!,

@@ -22,6 +22,8 @@ export const COPY_ORDER = [
   "stewards",
   "steward_invites",
   "steward_sessions",
+  "steward_passkeys",
+  "steward_passkey_challenges",
   "pod_icons",
   "fedify_kv",
   "fedify_queue",

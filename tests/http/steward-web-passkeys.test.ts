@@ -22,7 +22,7 @@ let ipNode: TestNode;
 
 beforeAll(async () => {
   const port = await freePort();
-  node = await startTestNode({ podSlug: "oak-street", podName: "Oak Street", env: { PORT: String(port), PUBLIC_URL: `http://localhost:${port}` } });
+  node = await startTestNode({ podSlug: "oak-street", podName: "Oak Street", env: { PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, STEWARD_SIGN_IN_RATE_LIMIT: "0" } });
   await createPod(node.deps, { slug: "elm-row", name: "Elm Row" });
   ipNode = await startTestNode({ podSlug: "ash-lane", podName: "Ash Lane" });
 });

@@ -19,6 +19,7 @@ import { plainStewardPage } from "./layout.ts";
 import { clearSessionCookie, readCookie, SESSION_COOKIE } from "./session.ts";
 import { CONTENT_SECURITY_POLICY } from "../security.ts";
 import { readFileSync } from "node:fs";
+import { SignInLimiter } from "./limits.ts";
 import { registerAuthPages } from "./auth.ts";
 import { registerHomePage } from "./home.ts";
 import { registerCharterForms } from "./charter.ts";
@@ -40,7 +41,8 @@ declare module "fastify" {
 
 /**
  * The public pages' policy, plus this node's own scripts and requests: the steward pages load
- * one script from here (assets/enhance.js), never inline, never from elsewhere.
+ * their scripts from here (assets/enhance.js, and assets/passkeys.js on the Stewards and
+ * sign-in pages), never inline, never from elsewhere.
  */
 export const STEWARD_CONTENT_SECURITY_POLICY = `${CONTENT_SECURITY_POLICY}; script-src 'self'; connect-src 'self'`;
 
@@ -76,7 +78,20 @@ export async function registerStewardWeb(app: FastifyInstance, deps: ServiceDeps
         reply.header("content-security-policy", STEWARD_CONTENT_SECURITY_POLICY);
       });
 
-      // The one script (progressive enhancement: every page works without it).
+      // Sessionless POSTs (a sign-in link used, a passkey challenge asked for or answered): a
+      // limit per address, so a script cannot fill the challenge table or the logs.
+      const limiter = new SignInLimiter(deps.config.stewardSignInRateLimit);
+      scope.addHook("onRequest", async (request, reply) => {
+        if (request.method !== "POST" || !request.routeOptions.config?.stewardPublic) return;
+        const wait = limiter.take(request.ip);
+        if (wait === 0) return;
+        reply.header("retry-after", String(wait));
+        const message = `Too many sign-in attempts from this address; try again in ${wait} s.`;
+        if (/json/.test(String(request.headers["content-type"] ?? ""))) return reply.code(429).send({ error: "TOO_MANY_SIGN_INS", message });
+        return errorPage(deps, request, reply, 429, "TOO_MANY_SIGN_INS", message);
+      });
+
+      // Progressive enhancement (every page works without it).
       scope.get("/enhance.js", { config: { stewardPublic: true } }, async (_request, reply) =>
         reply.header("content-type", "text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(ENHANCE_JS),
       );
