@@ -253,3 +253,30 @@ describe("the icon", () => {
     expect(after.text).not.toContain("Remove the icon");
   });
 });
+
+describe("retiring the pod", () => {
+  it("needs the pod's short name typed; then the pod retires, its followers are told, and its steward pages close", async () => {
+    await createPod(node.deps, { slug: "birch-lane", name: "Birch Lane" });
+    const birch = await StewardClient.signIn(node, "birch-lane");
+    const page = await birch.get("/pods/birch-lane/steward/profile");
+    expect(page.text).toContain("short name, birch-lane, to confirm");
+
+    const wrong = await birch.post("/pods/birch-lane/steward/profile/retire", { confirm: "oak-street" }, { from: "/pods/birch-lane/steward/profile" });
+    expect(wrong.status).toBe(400);
+    expect(codeOn(wrong.text)).toBe("CONFIRMATION_MISMATCH");
+    expect(errorNextTo(wrong.text, "confirm")).toContain("Nothing was changed");
+    expect((await getPod(node.deps, "birch-lane")).retiredAt).toBeNull();
+
+    const retired = await birch.post("/pods/birch-lane/steward/profile/retire", { confirm: " Birch-Lane " }, { from: "/pods/birch-lane/steward/profile" });
+    expect(retired.status).toBe(303);
+    expect(retired.location).toBe("/pods/birch-lane");
+    expect((await getPod(node.deps, "birch-lane")).retiredAt).not.toBeNull();
+    const events = await node.deps.db.selectFrom("outbox_events as e").innerJoin("pods as p", "p.id", "e.pod_id").select("e.kind").where("p.slug", "=", "birch-lane").execute();
+    expect(events.map((e) => e.kind)).toContain("delete_actor");
+    const closed = await birch.get("/pods/birch-lane/steward/");
+    expect(closed.status).toBe(403);
+    expect(codeOn(closed.text)).toBe("POD_RETIRED");
+    const publicPage = await fetch(`${node.origin}/pods/birch-lane`, { headers: { accept: "text/html" } });
+    expect(publicPage.status).toBe(410);
+  });
+});

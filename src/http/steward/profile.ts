@@ -1,9 +1,11 @@
 /**
  * The pod's profile: name, summary, follower approval and who sees the follower lists (the
  * same change as `PATCH /api/hyphae/v1/pods/:slug`), and its icon, uploaded here and
- * served by this node, or removed.
+ * served by this node, or removed. And, at the bottom, retiring the pod (as `hyphae pod retire`
+ * and `POST /api/hyphae/v1/pods/:slug/retire`), confirmed by typing the pod's short name.
  */
 import type { FastifyInstance } from "fastify";
+import { invalid } from "../../domain/errors.ts";
 import { html } from "../../lib/html.ts";
 import * as icons from "../../services/pod-icons.ts";
 import * as pods from "../../services/pods.ts";
@@ -12,8 +14,8 @@ import { buttonForm, emptyState, errorSummary, field, formStart, notice, steward
 import { stewardPage } from "./layout.ts";
 
 const NOTICES: Record<string, string> = {
-  "profile-saved": "The profile was saved. Other servers see the change the next time they fetch the pod.",
-  "icon-saved": "The new icon was saved. Other servers see it the next time they fetch the pod.",
+  "profile-saved": "The profile was saved. The pod's followers on other servers are sent the change.",
+  "icon-saved": "The new icon was saved. The pod's followers on other servers are sent the change.",
   "icon-removed": "The icon was removed.",
 };
 
@@ -23,6 +25,7 @@ const LABELS: Record<string, string> = {
   manuallyApprovesFollowers: "Approve followers by hand",
   networkVisibility: "Who sees the follower lists",
   icon: "Icon",
+  confirm: "Confirm the retirement",
 };
 
 const VISIBILITY = [
@@ -61,7 +64,14 @@ ${formStart(ctx, `${base}/profile/icon`, { multipart: true, label: "Upload an ic
 ${field({ name: "icon", label: pod.iconUrl ? "A new icon" : "An icon", type: "file", required: true, accept: "image/png,image/jpeg,image/webp,image/gif", hint: `A square PNG, JPEG, WebP or GIF picture, up to ${icons.MAX_ICON_BYTES / 1024} kB. SVG is not accepted.` }, state)}
 <button type="submit">Upload the icon</button>
 </form>
-${pod.iconUrl ? html`<div class="actions">${buttonForm(ctx, `${base}/profile/icon/remove`, "Remove the icon", { kind: "secondary" })}</div>` : ""}`,
+${pod.iconUrl ? html`<div class="actions">${buttonForm(ctx, `${base}/profile/icon/remove`, "Remove the icon", { kind: "secondary" })}</div>` : ""}
+
+<h2 id="retire">Retire the pod</h2>
+<p>When the pod stops for good: it leaves the fediverse (its followers' servers are told it is gone), takes no more followers, claims or posts, and its steward pages close. Its charter's revisions and its open books stay readable on this node. <strong>This cannot be undone.</strong></p>
+${formStart(ctx, `${base}/profile/retire`, { label: "Retire the pod" })}
+${field({ name: "confirm", label: `Type the pod's short name, ${pod.slug}, to confirm`, autocomplete: "off", hint: "A pod that has published nothing can instead be deleted by the node's operator (hyphae pod delete)." }, state)}
+<button type="submit" class="danger">Retire ${pod.name}</button>
+</form>`,
   );
 }
 
@@ -92,6 +102,18 @@ export function registerProfileForms(app: FastifyInstance, deps: ServiceDeps): v
       // No file chosen is an empty one: the service says so next to the field.
       await icons.setPodIcon(deps, ctx.pod.slug, input.files.get("icon")?.bytes ?? new Uint8Array());
       return `${ctx.base}/profile?done=icon-saved`;
+    },
+    render: (ctx, state) => render(ctx, state),
+  });
+
+  stewardPost(app, deps, "/profile/retire", {
+    handle: async (ctx, input) => {
+      if ((input.values.confirm ?? "").trim().toLowerCase() !== ctx.pod.slug) {
+        throw invalid("CONFIRMATION_MISMATCH", `Type the pod's short name, ${ctx.pod.slug}, to retire it. Nothing was changed.`, { field: "confirm" });
+      }
+      await pods.retirePod(deps, ctx.pod.slug);
+      // The steward pages close with the pod: its public page says it has retired.
+      return `/pods/${ctx.pod.slug}`;
     },
     render: (ctx, state) => render(ctx, state),
   });
