@@ -213,7 +213,7 @@ function registerResources(program: Command, { op, print }: CliTools): void {
     .action(async (o: { pod: string }) => print(await op("resource.list", { pod: o.pod }), (rs: ResourceOut[]) => (rs.length ? rs.map(resourceLine).join("\n") : "No resources yet.")));
 }
 
-function registerMembers(program: Command, { op, print }: CliTools): void {
+function registerMembers(program: Command, { op, print, fail }: CliTools): void {
   const member = program.command("member").description("the pod's members, under pseudonyms (names and contacts stay with stewards)");
   podOption(member.command("add"))
     .description("register a member; prints the pseudonym to use in entries (m-7f3a)")
@@ -222,6 +222,20 @@ function registerMembers(program: Command, { op, print }: CliTools): void {
     .action(async (o: { pod: string; name: string; contact?: string }) => {
       const added = (await op("member.add", { pod: o.pod, name: o.name, ...(o.contact !== undefined && { contact: o.contact }) })) as MemberOut;
       print(added, (m: MemberOut) => `${m.pseudonym}\nRegistered ${m.name} as ${m.pseudonym}: use --member ${m.pseudonym} in ledger entries. The name stays private.`);
+    });
+  podOption(member.command("update <pseudonym>"))
+    .description("change a member's name or contact (the pseudonym never changes; an option left out keeps its value)")
+    .option("--name <name>", "the member's name (private)")
+    .option("--contact <text>", "how to reach them (private; empty: none)")
+    .action(async (pseudonym: string, o: { pod: string; name?: string; contact?: string }) => {
+      if (o.name === undefined && o.contact === undefined) throw fail("Give --name, --contact or both.");
+      const updated = (await op("member.update", {
+        pod: o.pod,
+        pseudonym,
+        ...(o.name !== undefined && { name: o.name }),
+        ...(o.contact !== undefined && { contact: o.contact }),
+      })) as MemberOut;
+      print(updated, (m: MemberOut) => `Updated ${m.pseudonym}: ${m.name}${m.contact ? `  <${m.contact}>` : " (no contact)"}. The name stays private.`);
     });
   podOption(member.command("list"))
     .description("list members with their names and contacts (private: for stewards' eyes)")

@@ -46,6 +46,17 @@ export const BOOK_OPS = {
     run: async (deps: ServiceDeps, a: { pod: string; name: unknown; contact?: unknown }) =>
       memberJson(await books.addMember(deps, a.pod, { name: a.name, ...(a.contact !== undefined && { contact: a.contact }) })),
   },
+  /** Name, contact or both; one left out keeps its value, an empty contact clears it. */
+  "member.update": {
+    args: pod.extend({ pseudonym: z.string(), name: z.unknown().optional(), contact: z.unknown().optional() }),
+    run: async (deps: ServiceDeps, a: { pod: string; pseudonym: string; name?: unknown; contact?: unknown }) =>
+      memberJson(
+        await books.updateMember(deps, a.pod, a.pseudonym, {
+          ...(a.name !== undefined && { name: a.name }),
+          ...(a.contact !== undefined && { contact: a.contact }),
+        }),
+      ),
+  },
   "member.list": {
     args: pod,
     run: async (deps: ServiceDeps, a: { pod: string }) => (await books.listMembers(deps, a.pod)).map(memberJson),
@@ -105,4 +116,4 @@ export const BOOK_OPS = {
 } satisfies Record<string, { args: z.ZodType; run: (deps: ServiceDeps, a: never, context: OpContext) => Promise<unknown> }>;
 
 /** Book operations that write for a pod: a retired pod refuses them. */
-export const BOOK_POD_WRITES: readonly string[] = ["resource.add", "resource.update", "member.add", "ledger.add", "ledger.import", "books.settings.set"];
+export const BOOK_POD_WRITES: readonly string[] = ["resource.add", "resource.update", "member.add", "member.update", "ledger.add", "ledger.import", "books.settings.set"];

@@ -187,25 +187,24 @@ export async function listMembers(deps: ServiceDeps, podSlug: string): Promise<M
 }
 
 /**
- * Changes a member's name and contact (both given, as when adding one). The pseudonym never
- * changes: entries, receipts and exports name the member by it.
+ * Changes a member's name, contact or both: a field left out keeps its value, and an empty or
+ * null contact clears it (the steward form sends both; the API and the CLI may send one).
+ * The pseudonym never changes: entries, receipts and exports name the member by it.
  */
 export async function updateMember(deps: ServiceDeps, podSlug: string, pseudonym: string, input: unknown): Promise<MemberView> {
   const pod = await getActivePod(deps, podSlug);
-  const data = parseNewMember(input);
+  const isObject = input !== null && typeof input === "object" && !Array.isArray(input);
+  if (!isObject) parseNewMember(input); // throws INVALID_INPUT, as for a new member
   const updated = await writeOnce(deps, async (trx) => {
-    // One UPDATE of this pod's row (book_members has no other writer than this service).
-    const row = await trx
-      .updateTable("book_members")
-      .set({ name: data.name, contact: data.contact })
-      .where("pod_id", "=", pod.id)
-      .where("pseudonym", "=", pseudonym)
-      .returning(["pseudonym", "name", "contact", "created_at"])
-      .executeTakeFirst();
+    const current = await books.getMemberByPseudonym(trx, pod.id, pseudonym, true);
+    if (!current) throw notFound("UNKNOWN_MEMBER", `${pod.slug} has no member ${pseudonym}`);
+    // The same rules as a new member's, on the current values with the sent ones over them.
+    const data = parseNewMember({ name: current.name, contact: current.contact, ...(input as Record<string, unknown>) });
+    const row = await books.updateMember(trx, pod.id, pseudonym, data);
     if (!row) throw notFound("UNKNOWN_MEMBER", `${pod.slug} has no member ${pseudonym}`);
-    return { pseudonym: row.pseudonym, name: row.name, contact: row.contact, joinedAt: row.created_at };
+    return row;
   });
   // The pseudonym and the name stay out of logs.
   deps.log.info("Book member changed", { pod: pod.slug });
-  return updated;
+  return memberView(updated);
 }

@@ -85,6 +85,24 @@ describe("hyphae resource, member and ledger add through the node's admin socket
     expect(await ok(["member", "list", ...POD])).toMatch(new RegExp(`^${member}\\s+Ada Lovelace  <ada@example.org>  since \\d{4}-\\d{2}-\\d{2}\\n$`));
   });
 
+  it("member update changes the contact or the name (one left out keeps its value); bad input exits 1 naming the code", { timeout: 60_000 }, async () => {
+    expect(await ok(["member", "update", member, ...POD, "--contact", "flat 3"])).toBe(`Updated ${member}: Ada Lovelace  <flat 3>. The name stays private.\n`);
+    expect(await ok(["member", "update", member, ...POD, "--name", "Ada King", "--contact", ""])).toBe(`Updated ${member}: Ada King (no contact). The name stays private.\n`);
+    const json = JSON.parse(await ok(["--json", "member", "update", member, ...POD, "--name", "Ada Lovelace", "--contact", "ada@example.org"]));
+    expect(json).toEqual({ pseudonym: member, name: "Ada Lovelace", contact: "ada@example.org", joinedAt: expect.any(String) });
+
+    const empty = await hyphae(["member", "update", member, ...POD, "--name", " "]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain("(FIELD_REQUIRED)");
+    const unknown = await hyphae(["member", "update", member === "m-0000" ? "m-ffff" : "m-0000", ...POD, "--name", "Nobody"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("(UNKNOWN_MEMBER)");
+    const nothing = await hyphae(["member", "update", member, ...POD]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toBe("hyphae: Give --name, --contact or both.\n");
+    expect(await ok(["member", "list", ...POD])).toMatch(new RegExp(`^${member}\\s+Ada Lovelace  <ada@example.org>  since `));
+  });
+
   it("ledger add records a contribution, then a draw that prints its receipt number and URL", { timeout: 60_000 }, async () => {
     const contribution = await ok(["ledger", "add", ...POD, "--kind", "contribution", "--resource", "rice", "--quantity", "10", "--member", member, "--occurred", "2026-09-30"]);
     expect(contribution).toMatch(/^Recorded Entry 1: contribution of 10 kilogram rice, market value 19 EUR, charged 0, member m-[0-9a-f]{4}\n  hash [0-9a-f]{64}\n$/);

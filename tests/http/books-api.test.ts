@@ -134,6 +134,47 @@ describe("members", () => {
     expect(list.body.items).toEqual([expect.objectContaining({ pseudonym: member, name: NAME, contact: CONTACT })]);
     await expectError(call("POST", `/pods/${OAK}/members`, { json: { contact: "x" } }), 400, "FIELD_REQUIRED", "name");
   });
+
+  it("PATCH changes the name, the contact or both; a field left out keeps its value, a null contact clears it", async () => {
+    const path = `/pods/${OAK}/members/${member}`;
+    const contactOnly = await call("PATCH", path, { json: { contact: "flat 2" } });
+    expect(contactOnly.status).toBe(200);
+    expect(contactOnly.body).toEqual({ pseudonym: member, name: NAME, contact: "flat 2", joinedAt: expect.any(String) });
+    const both = await call("PATCH", path, { json: { name: "Grace Okafor", contact: null } });
+    expect(both.body).toMatchObject({ pseudonym: member, name: "Grace Okafor", contact: null });
+    const back = await call("PATCH", path, { json: { name: NAME, contact: CONTACT } });
+    expect(back.body).toMatchObject({ pseudonym: member, name: NAME, contact: CONTACT });
+    const list = await call("GET", `/pods/${OAK}/members`);
+    expect(list.body.items).toEqual([expect.objectContaining({ pseudonym: member, name: NAME, contact: CONTACT })]);
+  });
+
+  it("PATCH refuses bad input with a code naming the field (400), an unknown member (404), and changes nothing", async () => {
+    const path = `/pods/${OAK}/members/${member}`;
+    await expectError(call("PATCH", path, { json: { name: "  " } }), 400, "FIELD_REQUIRED", "name");
+    await expectError(call("PATCH", path, { json: { name: "x".repeat(201) } }), 400, "TOO_LONG", "name");
+    await expectError(call("PATCH", path, { json: { pseudonym: "m-ffff" } }), 400, "UNKNOWN_FIELD", "pseudonym");
+    await expectError(call("PATCH", path, { json: { name: 42 } }), 400, "INVALID_FIELD", "name");
+    await expectError(call("PATCH", `/pods/${OAK}/members/m-0000${member === "m-0000" ? "0" : ""}`, { json: { name: "Nobody" } }), 404, "UNKNOWN_MEMBER");
+    const refused = await expectError(call("PATCH", path, { json: { name: "Intruder" }, token: tokenElm }), 403, "TOKEN_WRONG_POD");
+    expect(JSON.stringify(refused)).not.toContain(NAME);
+    const list = await call("GET", `/pods/${OAK}/members`);
+    expect(list.body.items).toEqual([expect.objectContaining({ pseudonym: member, name: NAME, contact: CONTACT })]);
+  });
+
+  it("PATCH sent twice under one Idempotency-Key applies once and answers the same", async () => {
+    const path = `/pods/${OAK}/members/${member}`;
+    const key = "member-rename-1";
+    const first = await call("PATCH", path, { json: { name: "Grace H." }, headers: { "idempotency-key": key } });
+    expect(first.body).toMatchObject({ name: "Grace H." });
+    // Changed again in between: a replay of the first request must not undo this.
+    expect((await call("PATCH", path, { json: { name: NAME } })).status).toBe(200);
+    const again = await call("PATCH", path, { json: { name: "Grace H." }, headers: { "idempotency-key": key } });
+    expect(again.status).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body).toEqual(first.body);
+    const list = await call("GET", `/pods/${OAK}/members`);
+    expect(list.body.items).toEqual([expect.objectContaining({ pseudonym: member, name: NAME, contact: CONTACT })]);
+  });
 });
 
 describe("ledger entries", () => {
@@ -337,6 +378,9 @@ describe("privacy and authority", () => {
     for (const p of ["/pods/{slug}/resources", "/pods/{slug}/members", "/pods/{slug}/ledger/entries", "/pods/{slug}/ledger/import", "/pods/{slug}/ledger/export", "/pods/{slug}/ledger/verify", "/pods/{slug}/books/balances", "/pods/{slug}/books/settings", "/pods/{slug}/receipts/{number}"]) {
       expect(paths[p], p).toBeDefined();
     }
+    const memberPatch = paths["/pods/{slug}/members/{pseudonym}"].patch;
+    expect(memberPatch.parameters.map((x: any) => x.name)).toEqual(["slug", "pseudonym", "Idempotency-Key"]);
+    expect(Object.keys(memberPatch.requestBody.content["application/json"].schema.properties)).toEqual(["name", "contact"]);
     expect(Object.keys(paths["/pods/{slug}/ledger/import"].post.requestBody.content)).toEqual(["text/csv"]);
     expect(paths["/pods/{slug}/ledger/entries"].post.requestBody.content["application/json"].schema.required).toEqual(["kind", "quantity"]);
     expect(Object.keys(paths["/pods/{slug}/ledger/export"].get.responses["200"].content)).toEqual(["text/csv", "application/json"]);

@@ -1,12 +1,13 @@
 /**
- * A member's steward pages carry the pseudonym in their address: their requests stay out of
- * the request log at info (as receipts do), and neither the pseudonym nor the name is logged
- * by viewing or editing the member. A real node with Fastify's logger writing into an array.
+ * A member's steward pages and the API's PATCH of a member carry the pseudonym in their
+ * address: their requests stay out of the request log at info (as receipts do), and neither
+ * the pseudonym nor the name is logged by viewing or editing the member. A real node with Fastify's logger writing into an array.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { startNode, type RunningNode } from "../../src/node.ts";
 import * as books from "../../src/services/books.ts";
+import { issueToken } from "../../src/services/tokens.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { freePort, type TestNode } from "../helpers/node.ts";
 import { StewardClient } from "../helpers/steward-web.ts";
@@ -40,7 +41,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-it("keeps a member's pseudonym and name out of the logs while stewards view and edit them", { timeout: 120_000 }, async () => {
+it("keeps a member's pseudonym and name out of the logs while stewards view and edit them (pages and API)", { timeout: 120_000 }, async () => {
   const deps = node.ctx.deps;
   const client = await StewardClient.signIn({ origin, deps } as unknown as TestNode, POD);
   const member = await books.addMember(deps, POD, { name: "Ada Quietwater" });
@@ -50,7 +51,18 @@ it("keeps a member's pseudonym and name out of the logs while stewards view and 
   const r = await client.post(`${base}/${member.pseudonym}`, { name: "Ada Stillwater", contact: "" }, { from: `${base}/${member.pseudonym}` });
   expect(r.status).toBe(303);
   expect(await books.listMembers(deps, POD)).toMatchObject([{ pseudonym: member.pseudonym, name: "Ada Stillwater" }]);
+  // The steward API's PATCH of a member carries the pseudonym in its address too.
+  const { token } = await issueToken(deps, { podSlug: POD });
+  const api = await fetch(`${origin}/api/hyphae/v1/pods/${POD}/members/${member.pseudonym}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ contact: "Stillwater Lane 4" }),
+  });
+  expect(api.status).toBe(200);
+  expect(await books.listMembers(deps, POD)).toMatchObject([{ pseudonym: member.pseudonym, name: "Ada Stillwater", contact: "Stillwater Lane 4" }]);
+  expect((await fetch(`${origin}/api/hyphae/v1/pods/${POD}/members`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   const log = written.join("");
+  expect(log).toContain(`"url":"/api/hyphae/v1/pods/${POD}/members"`);
   // Requests are logged (the list page is), but not those naming the member.
   expect(log).toContain(`"url":"${base}"`);
   expect(log).not.toContain(member.pseudonym);

@@ -182,6 +182,26 @@ export async function insertMember(db: Kysely<Database>, m: MemberRecord): Promi
     .execute();
 }
 
+/** One member by pseudonym; `lock` holds its row for the rest of the transaction. */
+export async function getMemberByPseudonym(db: Kysely<Database>, podId: string, pseudonym: string, lock = false): Promise<MemberRecord | null> {
+  let q = db.selectFrom("book_members").selectAll().where("pod_id", "=", podId).where("pseudonym", "=", pseudonym);
+  if (lock) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  return row ? memberFromRow(row) : null;
+}
+
+/** Sets a member's name and contact (the pseudonym never changes); null when the pod has no such member. */
+export async function updateMember(db: Kysely<Database>, podId: string, pseudonym: string, data: { name: string; contact: string | null }): Promise<MemberRecord | null> {
+  const row = await db
+    .updateTable("book_members")
+    .set({ name: data.name, contact: data.contact })
+    .where("pod_id", "=", podId)
+    .where("pseudonym", "=", pseudonym)
+    .returningAll()
+    .executeTakeFirst();
+  return row ? memberFromRow(row) : null;
+}
+
 export async function countMembers(db: Kysely<Database>, podId: string): Promise<number> {
   const row = await db.selectFrom("book_members").select((eb) => eb.fn.countAll<string>().as("n")).where("pod_id", "=", podId).executeTakeFirstOrThrow();
   return Number(row.n);

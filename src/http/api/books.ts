@@ -154,8 +154,21 @@ function acceptCsv(app: FastifyInstance): void {
   app.addContentTypeParser("text/csv", { parseAs: "buffer", bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => done(null, body));
 }
 
+const MEMBER_URL = "/pods/:slug/members/:pseudonym";
+
+/**
+ * A member's pseudonym is in MEMBER_URL's address: its requests are logged at warn and above
+ * only, as the steward pages of a member and the receipt pages are.
+ */
+function quietMemberRequests(app: FastifyInstance): void {
+  app.addHook("onRoute", (route) => {
+    if (route.url.endsWith(MEMBER_URL)) route.logLevel = "warn";
+  });
+}
+
 export function addBookRoutes(table: RouteTable, deps: ServiceDeps): void {
   table.onRegister(acceptCsv);
+  table.onRegister(quietMemberRequests);
 
   // -- Resources ----------------------------------------------------------------------
   table.add({
@@ -200,6 +213,16 @@ export function addBookRoutes(table: RouteTable, deps: ServiceDeps): void {
     status: 201,
     response: memberSchema,
     handler: async ({ params, body }) => memberJson(await books.addMember(deps, params.slug, body)),
+  });
+  table.add({
+    method: "PATCH",
+    url: MEMBER_URL,
+    summary: "Change a member's name, contact or both (a field left out keeps its value; an empty or null contact clears it; the pseudonym never changes)",
+    auth: true,
+    params: slugParams.extend({ pseudonym: z.string().describe("The member's pseudonym (m-7f3a)") }),
+    body: documentedBody({ name: field("string", "The member's name (private; 1–200 characters)"), contact: field(["string", "null"], "How to reach them (private; empty or null: none)") }),
+    response: memberSchema,
+    handler: async ({ params, body }) => memberJson(await books.updateMember(deps, params.slug, params.pseudonym, body)),
   });
   table.add({
     method: "GET",
