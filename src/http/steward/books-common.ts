@@ -24,7 +24,7 @@ ul.links li{margin:.35rem 0}
 @media print{nav.steward,nav.books,.stewardbar,footer,form{display:none!important}}
 `;
 
-export type BooksSection = "overview" | "entries" | "new" | "import" | "resources" | "members" | "indicators" | "summaries";
+export type BooksSection = "overview" | "entries" | "new" | "import" | "resources" | "members" | "indicators" | "summaries" | "settings";
 
 const SUBPAGES: Array<[BooksSection, string, string]> = [
   ["overview", "Overview", ""],
@@ -35,6 +35,7 @@ const SUBPAGES: Array<[BooksSection, string, string]> = [
   ["members", "Members", "/members"],
   ["indicators", "Indicators", "/indicators"],
   ["summaries", "Summaries", "/summaries"],
+  ["settings", "Settings", "/settings"],
 ];
 
 /** A books page: the steward frame, the books' own links, then the body. */

@@ -2,7 +2,8 @@
  * Steward pages: the open books. This overview shows the stock, the funds, the value
  * reclaimed and the latest entries, with the public pages beside them; the forms live in
  * books-entries.ts (entries, corrections, draws), books-import.ts (CSV), books-catalogue.ts
- * (resources, members) and books-reports.ts (indicators, summaries). Every form calls the
+ * (resources, members), books-reports.ts (indicators, summaries) and books-settings.ts
+ * (settings, the chain check). Every form calls the
  * service the steward API and the `hyphae` command call.
  */
 import type { FastifyInstance } from "fastify";
@@ -16,6 +17,7 @@ import { registerCatalogueForms } from "./books-catalogue.ts";
 import { entriesTable, registerEntryForms } from "./books-entries.ts";
 import { registerImportForms } from "./books-import.ts";
 import { registerReportForms } from "./books-reports.ts";
+import { registerSettingsForms } from "./books-settings.ts";
 import { stewardGet, type StewardContext } from "./forms.ts";
 
 /** Entries on the overview; the Entries page has them all. */
@@ -25,11 +27,12 @@ async function overview(ctx: StewardContext): Promise<string> {
   const { deps, pod, base } = ctx;
   const slug = pod.slug;
   const head = await ledger.getLedgerHead(deps, slug);
-  const [balances, resources, members, latest] = await Promise.all([
+  const [balances, resources, members, latest, settings] = await Promise.all([
     ledger.getBalances(deps, slug),
     books.listResources(deps, slug),
     books.listMembers(deps, slug),
     head.seq > 0 ? ledger.listEntries(deps, slug, { afterSeq: Math.max(0, head.seq - LATEST), limit: LATEST }) : Promise.resolve([]),
+    books.getBookSettings(deps, slug),
   ]);
   const money = (v: string) => formatMoney(v, balances.currency);
   const fundsByKey = new Map(balances.funds.map((f) => [f.fund, f]));
@@ -74,7 +77,9 @@ ${latest.length ? entriesTable(ctx, [...latest].reverse(), members, `The last ${
 <li><a href="${deps.uris.booksExport(slug).href}">The public export</a> (JSON) that anyone can verify${head.seq ? html`; the chain's head is entry ${head.seq}, <span class="hash">${head.hash.slice(0, 16)}…</span>` : ""}.</li>
 <li><a href="${deps.uris.books(slug).href}/invoice">“What the city would have charged us”</a>, to print for an assembly.</li>
 <li><a href="${base}/books/summaries">Summaries</a> published for each period.</li>
-</ul>`,
+</ul>
+<p><a class="button secondary" href="${base}/books/verify">Verify the chain</a> <span class="muted small">Recomputes every entry's hash and names the first that does not match.</span></p>
+<p class="muted small">Currency ${balances.currency}; draws larger than the stock ${settings.allowOverdraw ? "allowed" : "refused"}. <a href="${base}/books/settings">Books settings</a></p>`,
   );
 }
 
@@ -84,4 +89,5 @@ export function registerBookForms(app: FastifyInstance, deps: ServiceDeps): void
   registerImportForms(app, deps);
   registerCatalogueForms(app, deps);
   registerReportForms(app, deps);
+  registerSettingsForms(app, deps);
 }
