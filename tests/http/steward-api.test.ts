@@ -274,6 +274,7 @@ describe("OpenAPI document", () => {
     "POST /pods/{slug}/claims/{id}/reject",
     "GET /pods/{slug}/claim-rules",
     "PATCH /pods/{slug}/claim-rules",
+    "PATCH /pods/{slug}/members/{pseudonym}",
     "GET /pods/{slug}/transfers",
     "POST /pods/{slug}/transfers",
     "GET /pods/{slug}/transfers/{id}",
