@@ -21,6 +21,16 @@
     return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   };
 
+  /** A credential as the server reads it (the JSON @simplewebauthn expects): the common fields, plus the ceremony's own. */
+  const asJson = (credential, own) => ({
+    id: credential.id,
+    rawId: toText(credential.rawId),
+    type: credential.type,
+    response: { clientDataJSON: toText(credential.response.clientDataJSON), ...own },
+    clientExtensionResults: credential.getClientExtensionResults(),
+    ...(credential.authenticatorAttachment && { authenticatorAttachment: credential.authenticatorAttachment }),
+  });
+
   /** Posts JSON to this node; answers the parsed body, or throws with the node's plain message. */
   const post = async (url, body, csrf) => {
     const headers = { "content-type": "application/json" };
@@ -73,18 +83,10 @@
           excludeCredentials: (options.excludeCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) })),
         };
         const credential = await navigator.credentials.create({ publicKey });
-        const response = {
-          id: credential.id,
-          rawId: toText(credential.rawId),
-          type: credential.type,
-          response: {
-            clientDataJSON: toText(credential.response.clientDataJSON),
-            attestationObject: toText(credential.response.attestationObject),
-            transports: typeof credential.response.getTransports === "function" ? credential.response.getTransports() : [],
-          },
-          clientExtensionResults: credential.getClientExtensionResults(),
-          ...(credential.authenticatorAttachment && { authenticatorAttachment: credential.authenticatorAttachment }),
-        };
+        const response = asJson(credential, {
+          attestationObject: toText(credential.response.attestationObject),
+          transports: typeof credential.response.getTransports === "function" ? credential.response.getTransports() : [],
+        });
         const done = await post(addForm.action, { name, response }, csrf);
         say(status, "The passkey was added.");
         window.location.assign(done.next);
@@ -112,19 +114,11 @@
           allowCredentials: (options.allowCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) })),
         };
         const credential = await navigator.credentials.get({ publicKey });
-        const response = {
-          id: credential.id,
-          rawId: toText(credential.rawId),
-          type: credential.type,
-          response: {
-            clientDataJSON: toText(credential.response.clientDataJSON),
-            authenticatorData: toText(credential.response.authenticatorData),
-            signature: toText(credential.response.signature),
-            ...(credential.response.userHandle && { userHandle: toText(credential.response.userHandle) }),
-          },
-          clientExtensionResults: credential.getClientExtensionResults(),
-          ...(credential.authenticatorAttachment && { authenticatorAttachment: credential.authenticatorAttachment }),
-        };
+        const response = asJson(credential, {
+          authenticatorData: toText(credential.response.authenticatorData),
+          signature: toText(credential.response.signature),
+          ...(credential.response.userHandle && { userHandle: toText(credential.response.userHandle) }),
+        });
         const done = await post(signIn.dataset.finish, { response });
         say(status, "Signed in.");
         window.location.assign(done.next);
