@@ -15,6 +15,7 @@ import { deleteStewardPasskeys } from "../db/repos/passkeys.ts";
 import type { Database } from "../db/schema.ts";
 import { writeOnce } from "./idempotency.ts";
 import { getActivePod, getPod } from "./pods.ts";
+import type { Pod } from "../domain/pods.ts";
 import type { ServiceDeps } from "./ports.ts";
 
 /** How often a session's last-seen time is written (not on every request). */
@@ -170,6 +171,11 @@ export async function redeemInvite(deps: ServiceDeps, input: { podSlug: string; 
  * SESSION_OTHER_POD (403).
  */
 export async function verifySession(deps: ServiceDeps, podSlug: string, cookie: string | undefined): Promise<StewardPrincipal> {
+  return (await verifySessionOfPod(deps, podSlug, cookie)).principal;
+}
+
+/** verifySession, answering the pod it read too (a steward page needs both; one read, not two). */
+export async function verifySessionOfPod(deps: ServiceDeps, podSlug: string, cookie: string | undefined): Promise<{ principal: StewardPrincipal; pod: Pod }> {
   if (!cookie) throw unauthenticated("SESSION_MISSING", "Sign in with a steward's sign-in link first.");
   if (!SECRET_SHAPE.test(cookie)) throw unauthenticated("SESSION_INVALID", "This browser's sign-in is not valid. Sign in again with a new link.");
   const [pod, session] = await Promise.all([getPod(deps, podSlug), repo.findSessionByDigest(deps.db, digest(cookie))]);
@@ -180,7 +186,7 @@ export async function verifySession(deps: ServiceDeps, podSlug: string, cookie: 
   if (session.expiresAt <= now) throw unauthenticated("SESSION_EXPIRED", "This session has expired. Sign in again with a new link.");
   if (pod.retiredAt) throw forbidden("POD_RETIRED", "This pod has retired; its stewards can no longer change it.");
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await repo.touchSession(deps.db, session.id, now);
-  return {
+  const principal = {
     sessionId: session.id,
     podId: pod.id,
     podSlug: pod.slug,
@@ -189,6 +195,7 @@ export async function verifySession(deps: ServiceDeps, podSlug: string, cookie: 
     csrfToken: session.csrfToken,
     expiresAt: session.expiresAt,
   };
+  return { principal, pod };
 }
 
 /** Compares a form's CSRF token with the session's in constant time. */

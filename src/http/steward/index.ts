@@ -11,9 +11,8 @@ import multipart from "@fastify/multipart";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DomainError } from "../../domain/errors.ts";
 import { html } from "../../lib/html.ts";
-import { getPod } from "../../services/pods.ts";
 import type { ServiceDeps } from "../../services/ports.ts";
-import { signInPath, verifySession } from "../../services/steward-sessions.ts";
+import { signInPath, verifySessionOfPod } from "../../services/steward-sessions.ts";
 import { sendPage, statusOf } from "./forms.ts";
 import { plainStewardPage } from "./layout.ts";
 import { clearSessionCookie, readCookie, SESSION_COOKIE } from "./session.ts";
@@ -101,8 +100,7 @@ export async function registerStewardWeb(app: FastifyInstance, deps: ServiceDeps
         if (request.routeOptions.config?.stewardPublic) return;
         const slug = (request.params as { slug: string }).slug;
         try {
-          const principal = await verifySession(deps, slug, readCookie(request, SESSION_COOKIE));
-          request.steward = { principal, pod: await getPod(deps, slug) };
+          request.steward = await verifySessionOfPod(deps, slug, readCookie(request, SESSION_COOKIE));
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
           // A dead cookie is cleared so the browser stops sending it (never another pod's: its path differs).
